@@ -1,0 +1,3 @@
+"""Ember Studio application: main window, document, commands and the ``python -m app`` entry."""
+
+__version__ = "0.1.0"

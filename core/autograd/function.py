@@ -1,0 +1,211 @@
+"""Function: one differentiable op, forward and backward side by side.
+
+``Function.apply`` is the single place where ops run: it checks devices, honours
+grad mode, builds the graph and notifies the recorder.
+
+Built-in ops set ``raw = True``: their forward and backward take and return backend
+arrays (numpy or CuPy) and Python scalars, which keeps per-op overhead small.
+User subclasses keep PyTorch's contract: forward and backward take and return
+Tensors, and forward runs under no_grad.
+"""
+
+from __future__ import annotations
+
+from core import backend as _backend
+from core._state import state
+from core.tensor import Tensor, _make
+
+
+class Function:
+    """Base class of differentiable ops; an instance is both ctx and graph node."""
+
+    __slots__ = (
+        "next",
+        "needs_input_grad",
+        "xp",
+        "device",
+        "_nout",
+        "_freed",
+        "_saved",
+        "_retained",
+        "_non_diff",
+        "_in_shapes",
+        "__dict__",
+        "__weakref__",
+    )
+    raw = False  # True for built-in ops that work on backend arrays
+
+    # -- the op's two halves; subclasses define these -----------------------------
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("A Function subclass must define forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError(
+            "A Function subclass must define backward(ctx, *grad_outputs)"
+        )
+
+    # -- ctx API (PyTorch names) ---------------------------------------------------
+    def save_for_backward(self, *tensors) -> None:
+        self._saved = tensors
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._freed:
+            raise RuntimeError(_FREED_MESSAGE.format(name=type(self).__name__))
+        saved = self._saved
+        return () if saved is None else saved
+
+    def mark_non_differentiable(self, *outputs) -> None:
+        self._non_diff = {id(o) for o in outputs}
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}Backward>"
+
+    # -- the one place ops are applied --------------------------------------------
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run the op on tensors (and plain values); build the graph if needed."""
+        ctx = object.__new__(cls)
+        datas = []
+        needs = []
+        edges = []
+        device = None
+        any_grad = False
+        for a in args:
+            if isinstance(a, Tensor):
+                if device is None:
+                    device = a._device
+                elif a._device != device:
+                    raise _backend.DeviceError(
+                        f"{cls.__name__}: expected all tensors on one device, "
+                        f"but found tensors on {device!r} and {a._device!r}. "
+                        "Move them with .to(device) first."
+                    )
+                datas.append(a._data)
+                rg = a._requires_grad
+                needs.append(rg)
+                if rg:
+                    any_grad = True
+                    fn = a._grad_fn
+                    edges.append(a if fn is None else (fn, a._out_idx))
+                else:
+                    edges.append(None)
+            else:
+                datas.append(a)
+                needs.append(False)
+                edges.append(None)
+        if device is None:
+            raise TypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
+        st = state
+        grad = any_grad and st.grad_enabled
+        ctx.needs_input_grad = tuple(needs) if grad else (False,) * len(needs)
+        ctx.device = device
+        ctx.xp = _backend.get(device).xp
+        ctx._freed = False
+        ctx._saved = None
+        ctx._retained = None
+        ctx._non_diff = None
+        rec = st.recorder
+        if rec is not None:
+            rec.begin_op()
+        if cls.raw:
+            out = cls.forward(ctx, *datas, **kwargs)
+            multi = type(out) is tuple
+            outs = out if multi else (out,)
+            out_device = ctx.device  # ToDevice moves its output
+            results = [_make(o, out_device, grad, ctx, i) for i, o in enumerate(outs)]
+        else:
+            results, multi = _apply_tensor_mode(cls, ctx, args, kwargs, device, grad)
+        ctx._nout = len(results)
+        if grad:
+            ctx.next = edges
+        if rec is not None:
+            rec.record_op(cls.__name__, args, results, ctx)
+        return tuple(results) if multi else results[0]
+
+    def _release(self) -> None:
+        """Free what backward saved (after a backward without retain_graph)."""
+        self.__dict__.clear()
+        self._saved = None
+        self._freed = True
+
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or to read saved tensors "
+    "of {name} after they were freed). Saved intermediate values are freed by the "
+    "first backward(); call backward(retain_graph=True) the first time if you "
+    "need to backward through the graph again."
+)
+
+
+def _apply_tensor_mode(cls, ctx, args, kwargs, device, grad):
+    """Run a user Function's forward on detached Tensors under no_grad."""
+    from core.autograd.grad_mode import no_grad
+
+    detached = tuple(a.detach() if isinstance(a, Tensor) else a for a in args)
+    ctx._in_shapes = tuple(a.shape if isinstance(a, Tensor) else None for a in args)
+    with no_grad():
+        out = cls.forward(ctx, *detached, **kwargs)
+    multi = isinstance(out, tuple)
+    outs = out if multi else (out,)
+    non_diff = ctx._non_diff or ()
+    results = []
+    for i, o in enumerate(outs):
+        if not isinstance(o, Tensor):
+            raise TypeError(
+                f"{cls.__name__}.forward must return Tensors, got {type(o).__name__}"
+            )
+        if o._device != device:
+            raise _backend.DeviceError(
+                f"{cls.__name__}.forward returned a tensor on {o._device!r} "
+                f"for inputs on {device!r}"
+            )
+        diff = grad and id(o) not in non_diff and o.dtype.is_floating_point
+        results.append(_make(o._data, device, diff, ctx if diff else None, i))
+    return results, multi
+
+
+def run_backward(ctx: Function, grads: list) -> tuple:
+    """Call ctx's backward with one gradient per output; return a tuple per input."""
+    cls = type(ctx)
+    if ctx._freed:
+        raise RuntimeError(_FREED_MESSAGE.format(name=cls.__name__))
+    if cls.raw:
+        out = cls.backward(ctx, *grads)
+        return out if type(out) is tuple else (out,)
+    from core.autograd.grad_mode import no_grad
+
+    device = ctx.device
+    with no_grad():
+        out = cls.backward(ctx, *(_make(g, device, False, None, 0) for g in grads))
+    out = out if isinstance(out, tuple) else (out,)
+    if len(out) != len(ctx.next):
+        raise RuntimeError(
+            f"function {cls.__name__}Backward returned an incorrect number of gradients "
+            f"(expected {len(ctx.next)}, got {len(out)})"
+        )
+    result = []
+    for i, (g, edge) in enumerate(zip(out, ctx.next, strict=True)):
+        if g is None or edge is None:
+            result.append(None)
+            continue
+        if not isinstance(g, Tensor):
+            raise TypeError(
+                f"function {cls.__name__}Backward returned a {type(g).__name__} at index "
+                f"{i}; expected a Tensor or None"
+            )
+        expected = ctx._in_shapes[i]
+        if g.shape != expected:
+            raise RuntimeError(
+                f"function {cls.__name__}Backward returned an invalid gradient at index "
+                f"{i} - got {list(g.shape)} but expected shape {list(expected)}"
+            )
+        result.append(g._data)
+    return tuple(result)
+

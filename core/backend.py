@@ -1,0 +1,138 @@
+"""Array backends: numpy on "cpu", CuPy on "cuda", behind one small class.
+
+Ops never branch on the device: they use ``ctx.xp`` (the array module) and, for the
+few functions numpy lacks, the helpers on :class:`Backend`.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+
+class DeviceError(RuntimeError):
+    """A device was asked for that cannot be used, or devices were mixed in one op."""
+
+
+class Backend:
+    """One device's array namespace and the extras ops need beside it."""
+
+    __slots__ = ("name", "xp", "_erf", "_as_strided", "_add_at")
+
+    def __init__(self, name: str, xp: Any, erf: Any, as_strided: Any, add_at: Any) -> None:
+        self.name = name
+        self.xp = xp
+        self._erf = erf
+        self._as_strided = as_strided
+        self._add_at = add_at
+
+    def add_at(self, target, index, values) -> None:
+        """target[index] += values, accumulating repeated indices (scatter-add)."""
+        self._add_at(target, index, values)
+
+    def erf(self, x):
+        return self._erf(x)
+
+    def as_strided(self, x, shape, strides):
+        """A read-only strided view (shape and strides in elements' bytes, numpy style)."""
+        if self.xp is np:
+            return self._as_strided(x, shape=shape, strides=strides, writeable=False)
+        return self._as_strided(x, shape=shape, strides=strides)
+
+    def __repr__(self) -> str:
+        return f"Backend({self.name!r})"
+
+
+def _scipy_erf():
+    try:
+        from scipy.special import erf
+    except ImportError:  # pragma: no cover - scipy is a declared dependency
+        erf = np.vectorize(__import__("math").erf, otypes=[np.float64])
+    return erf
+
+
+CPU = Backend("cpu", np, _scipy_erf(), np.lib.stride_tricks.as_strided, np.add.at)
+_BACKENDS: dict[str, Backend] = {"cpu": CPU}
+_cuda_lock = threading.Lock()
+_cuda_error: str | None = None  # why "cuda" cannot be used, once probed
+
+
+def _probe_cuda() -> Backend | None:
+    """Import CuPy and run one tiny op; remember why it failed, once."""
+    global _cuda_error
+    try:
+        import cupy
+    except Exception as exc:  # ImportError, or a broken CUDA install
+        _cuda_error = (
+            f"CuPy is not installed ({type(exc).__name__}: {exc}). "
+            'Install the GPU extra: pip install -e ".[gpu]" (cupy-cuda12x), '
+            'or use device="cpu".'
+        )
+        return None
+    try:
+        int((cupy.arange(2) + 1).sum())  # the first real op is where a missing GPU shows
+        import cupyx
+        from cupyx.scipy.special import erf
+    except Exception as exc:
+        _cuda_error = (
+            f"CuPy is installed but no usable CUDA GPU was found "
+            f"({type(exc).__name__}: {exc}). Check the NVIDIA driver and that the "
+            'cupy-cudaXXx package matches your CUDA version, or use device="cpu".'
+        )
+        return None
+    return Backend("cuda", cupy, erf, cupy.lib.stride_tricks.as_strided, cupyx.scatter_add)
+
+
+def cuda_backend() -> Backend:
+    """The CUDA backend, or a DeviceError that says why it is unavailable."""
+    backend = _BACKENDS.get("cuda")
+    if backend is not None:
+        return backend
+    with _cuda_lock:
+        if "cuda" not in _BACKENDS and _cuda_error is None:
+            probed = _probe_cuda()
+            if probed is not None:
+                _BACKENDS["cuda"] = probed
+    if "cuda" in _BACKENDS:
+        return _BACKENDS["cuda"]
+    raise DeviceError(f'Device "cuda" is not available: {_cuda_error}')
+
+
+def cuda_available() -> bool:
+    """True when CuPy imports and a GPU answers (probed once)."""
+    try:
+        cuda_backend()
+    except DeviceError:
+        return False
+    return True
+
+
+def get(device: str) -> Backend:
+    """The backend of a normalised device name ("cpu" or "cuda")."""
+    backend = _BACKENDS.get(device)
+    if backend is not None:
+        return backend
+    if device == "cuda":
+        return cuda_backend()
+    raise DeviceError(f"Unknown device {device!r}: expected 'cpu' or 'cuda'.")
+
+
+def device_of_array(a) -> str:
+    """"cpu" for numpy arrays, "cuda" for CuPy arrays."""
+    if isinstance(a, np.ndarray | np.generic):
+        return "cpu"
+    mod = type(a).__module__
+    if mod.startswith("cupy"):
+        return "cuda"
+    raise TypeError(f"Not an array of a known backend: {type(a).__name__}")
+
+
+def to_numpy(a) -> np.ndarray:
+    """A host copy (or the array itself) as numpy."""
+    if isinstance(a, np.ndarray):
+        return a
+    if isinstance(a, np.generic):
+        return np.asarray(a)
+    return a.get()

@@ -1,0 +1,348 @@
+"""Elementwise ops: arithmetic, unary math and activations."""
+
+from __future__ import annotations
+
+from core.autograd.function import Function
+from core.ops._util import meta, promote, unbroadcast
+
+
+class _Op(Function):
+    raw = True
+
+
+# -- binary arithmetic ---------------------------------------------------------------
+class Add(_Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.m = (meta(a), meta(b))
+        return promote(a + b, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        ma, mb = ctx.m
+        return unbroadcast(g, ma), unbroadcast(g, mb)
+
+
+class Sub(_Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.m = (meta(a), meta(b))
+        return promote(a - b, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        ma, mb = ctx.m
+        na, nb = ctx.needs_input_grad
+        return unbroadcast(g, ma) if na else None, unbroadcast(-g, mb) if nb else None
+
+
+class Mul(_Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        na, nb = ctx.needs_input_grad
+        if na or nb:
+            ctx.a, ctx.b = (a if nb else None), (b if na else None)
+            ctx.m = (meta(a), meta(b))
+        return promote(a * b, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        ma, mb = ctx.m
+        na, nb = ctx.needs_input_grad
+        return (unbroadcast(g * ctx.b, ma) if na else None,
+                unbroadcast(g * ctx.a, mb) if nb else None)
+
+
+class Div(_Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = promote(a / b, a, b)
+        na, nb = ctx.needs_input_grad
+        if na or nb:
+            ctx.b, ctx.out = b, (out if nb else None)
+            ctx.m = (meta(a), meta(b))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        ma, mb = ctx.m
+        na, nb = ctx.needs_input_grad
+        gb = g / ctx.b
+        return (unbroadcast(gb, ma) if na else None,
+                unbroadcast(-gb * ctx.out, mb) if nb else None)
+
+
+class Pow(_Op):
+    """a ** b with either side a tensor or a Python scalar."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = ctx.xp
+        if getattr(b, "ndim", 1) == 0 or not hasattr(b, "shape"):
+            out = a ** (b.item() if hasattr(b, "item") and hasattr(b, "shape") else b)
+        else:
+            out = a**b
+        if not hasattr(a, "shape"):  # scalar ** tensor keeps the tensor's dtype
+            out = out.astype(b.dtype, copy=False)
+        out = promote(xp.asarray(out), a, b)
+        na, nb = ctx.needs_input_grad
+        if na or nb:
+            ctx.a, ctx.b, ctx.out = a, b, out
+            ctx.m = (meta(a), meta(b))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        a, b, out = ctx.a, ctx.b, ctx.out
+        ma, mb = ctx.m
+        na, nb = ctx.needs_input_grad
+        ga = gb = None
+        if na:
+            # NOTE: d/da a**b = b * a**(b-1); written without dividing by a so a=0 works
+            ga = unbroadcast(g * b * a ** (b - 1), ma)
+        if nb:
+            # NOTE: PyTorch defines the gradient as 0 where a == 0 and b >= 0
+            loga = xp.log(xp.where(a == 0, 1, a)) if hasattr(a, "shape") else xp.log(a)
+            gb = unbroadcast(g * out * loga, mb)
+        return ga, gb
+
+
+class Maximum(_Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = ctx.xp
+        if any(ctx.needs_input_grad):
+            ctx.a, ctx.b = a, b
+            ctx.m = (meta(a), meta(b))
+        return xp.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        # NOTE: ties split the gradient evenly, as PyTorch does
+        a, b = ctx.a, ctx.b
+        ga = g * ((a > b) + 0.5 * (a == b))
+        return unbroadcast(ga, ctx.m[0]), unbroadcast(g - ga, ctx.m[1])
+
+
+class Minimum(_Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = ctx.xp
+        if any(ctx.needs_input_grad):
+            ctx.a, ctx.b = a, b
+            ctx.m = (meta(a), meta(b))
+        return xp.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.a, ctx.b
+        ga = g * ((a < b) + 0.5 * (a == b))
+        return unbroadcast(ga, ctx.m[0]), unbroadcast(g - ga, ctx.m[1])
+
+
+class Where(_Op):
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        xp = ctx.xp
+        ctx.cond = cond
+        ctx.m = (meta(a), meta(b))
+        out = xp.where(cond, a, b)
+        return promote(out, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        zero = g.dtype.type(0)
+        c = ctx.cond
+        xp = ctx.xp
+        return (None, unbroadcast(xp.where(c, g, zero), ctx.m[0]),
+                unbroadcast(xp.where(c, zero, g), ctx.m[1]))
+
+
+# -- unary math ----------------------------------------------------------------------
+class Neg(_Op):
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Exp(_Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.out = ctx.xp.exp(a)
+        return ctx.out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.out
+
+
+class Log(_Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.a = a
+        return ctx.xp.log(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g / ctx.a
+
+
+class Sqrt(_Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.out = ctx.xp.sqrt(a)
+        return ctx.out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g / (2 * ctx.out)
+
+
+class Abs(_Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.a = a
+        return ctx.xp.abs(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.xp.sign(ctx.a)
+
+
+class Sign(_Op):
+    @staticmethod
+    def forward(ctx, a):
+        return ctx.xp.sign(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0
+
+
+class Sin(_Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.a = a
+        return ctx.xp.sin(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.xp.cos(ctx.a)
+
+
+class Cos(_Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.a = a
+        return ctx.xp.cos(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g * ctx.xp.sin(ctx.a)
+
+
+class Tanh(_Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.out = ctx.xp.tanh(a)
+        return ctx.out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * (1 - ctx.out * ctx.out)
+
+
+class Sigmoid(_Op):
+    @staticmethod
+    def forward(ctx, a):
+        xp = ctx.xp
+        # NOTE: split by sign so exp never overflows
+        e = xp.exp(-xp.abs(a))
+        out = xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+        ctx.out = out
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.out * (1 - ctx.out)
+
+
+class Relu(_Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = ctx.xp.maximum(a, 0)
+        ctx.out = out
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # NOTE: the gradient at exactly 0 is 0, as in PyTorch
+        return g * (ctx.out > 0)
+
+
+class Clamp(_Op):
+    @staticmethod
+    def forward(ctx, a, lo=None, hi=None):
+        xp = ctx.xp
+        ctx.a, ctx.lo, ctx.hi = a, lo, hi
+        out = a
+        if lo is not None:
+            out = xp.maximum(out, lo)
+        if hi is not None:
+            out = xp.minimum(out, hi)
+        return a.copy() if out is a else out.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, lo, hi = ctx.a, ctx.lo, ctx.hi
+        mask = True
+        if lo is not None:
+            mask = mask & (a >= lo)
+        if hi is not None:
+            mask = mask & (a <= hi)
+        return g * mask, None, None
+
+
+class Cast(_Op):
+    @staticmethod
+    def forward(ctx, a, dtype):
+        ctx.dtype = a.dtype
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.astype(ctx.dtype), None
+
+
+class Clone(_Op):
+    @staticmethod
+    def forward(ctx, a):
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class ToDevice(_Op):
+    @staticmethod
+    def forward(ctx, a, device):
+        from core import backend
+
+        ctx.src, ctx.device = ctx.device, device
+        if device == "cpu":
+            return backend.to_numpy(a).copy()
+        return backend.get(device).xp.asarray(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        from core import backend
+
+        if ctx.src == "cpu":
+            return backend.to_numpy(g), None
+        return backend.get(ctx.src).xp.asarray(g), None

@@ -1,0 +1,154 @@
+"""Reductions: sum, mean, var, max/min, logsumexp, cumsum."""
+
+from __future__ import annotations
+
+from core.autograd.function import Function
+from core.ops._util import norm_dim, norm_dims
+
+
+class _Op(Function):
+    raw = True
+
+
+def _keep(g, shape, dims):
+    """Reinsert reduced dims (size 1) so g broadcasts against the input shape."""
+    if dims is None:
+        return g.reshape((1,) * len(shape))
+    kept = list(g.shape)
+    for d in dims:
+        kept.insert(d, 1)
+    return g.reshape(kept)
+
+
+class Sum(_Op):
+    @staticmethod
+    def forward(ctx, a, dims, keepdim):
+        ctx.shape, ctx.dims, ctx.keep = a.shape, dims, keepdim
+        out = a.sum(axis=dims, keepdims=keepdim)
+        if a.dtype.kind in "bu" or (a.dtype.kind == "i" and a.dtype.itemsize < 8):
+            out = out.astype("int64")  # PyTorch sums bools and small ints as int64
+        return ctx.xp.asarray(out)
+
+    @staticmethod
+    def backward(ctx, g):
+        if not ctx.keep:
+            g = _keep(g, ctx.shape, ctx.dims)
+        return ctx.xp.broadcast_to(g, ctx.shape), None, None
+
+
+class Mean(_Op):
+    @staticmethod
+    def forward(ctx, a, dims, keepdim):
+        if a.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"mean(): could not infer output dtype. Input dtype must be floating "
+                f"point, but got {a.dtype}. Convert with .float() first."
+            )
+        ctx.shape, ctx.dims, ctx.keep = a.shape, dims, keepdim
+        ctx.n = a.size if dims is None else _count(a.shape, dims)
+        return ctx.xp.asarray(a.mean(axis=dims, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, g):
+        if not ctx.keep:
+            g = _keep(g, ctx.shape, ctx.dims)
+        return ctx.xp.broadcast_to(g / ctx.n, ctx.shape), None, None
+
+
+def _count(shape, dims) -> int:
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return n
+
+
+class Var(_Op):
+    @staticmethod
+    def forward(ctx, a, dims, correction, keepdim):
+        n = a.size if dims is None else _count(a.shape, dims)
+        diff = a - a.mean(axis=dims, keepdims=True)
+        # NOTE: n <= correction gives nan (0/0) or inf, as in PyTorch, without a warning
+        scale = 1.0 / (n - correction) if n > correction else float("nan")
+        ctx.diff, ctx.scale, ctx.dims, ctx.keep = diff, scale, dims, keepdim
+        out = (diff * diff).sum(axis=dims, keepdims=keepdim) * scale
+        return ctx.xp.asarray(out, dtype=a.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        if not ctx.keep:
+            g = _keep(g, ctx.diff.shape, ctx.dims)
+        return g * (2 * ctx.scale) * ctx.diff, None, None, None
+
+
+class MaxMin(_Op):
+    """max or min over all elements or one dim; ties share the gradient evenly when
+    reducing everything, and go to the returned index when reducing one dim (PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, dim, keepdim, is_max):
+        xp = ctx.xp
+        if a.size == 0:
+            raise RuntimeError(
+                f"{'max' if is_max else 'min'}(): cannot reduce an empty tensor "
+                "(it has no identity)"
+            )
+        ctx.a, ctx.dim, ctx.keep, ctx.is_max = a, dim, keepdim, is_max
+        if dim is None:
+            out = a.max() if is_max else a.min()
+            ctx.out = out
+            return xp.asarray(out)
+        idx = a.argmax(axis=dim) if is_max else a.argmin(axis=dim)
+        idx = xp.expand_dims(idx, dim)
+        out = xp.take_along_axis(a, idx, axis=dim)
+        ctx.idx = idx
+        if not keepdim:
+            out, idx = out.squeeze(dim), idx.squeeze(dim)
+        return out, idx.astype("int64")
+
+    @staticmethod
+    def backward(ctx, g, g_idx=None):
+        xp = ctx.xp
+        a = ctx.a
+        if ctx.dim is None:
+            mask = a == ctx.out
+            return g * mask / mask.sum(), None, None, None
+        if not ctx.keep:
+            g = xp.expand_dims(g, ctx.dim)
+        grad = xp.zeros(a.shape, dtype=g.dtype)
+        xp.put_along_axis(grad, ctx.idx, g, axis=ctx.dim)
+        return grad, None, None, None
+
+
+class LogSumExp(_Op):
+    @staticmethod
+    def forward(ctx, a, dims, keepdim):
+        xp = ctx.xp
+        m = a.max(axis=dims, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        s = xp.log(xp.exp(a - m).sum(axis=dims, keepdims=True)) + m
+        ctx.a, ctx.s, ctx.dims, ctx.keep = a, s, dims, keepdim
+        return s if keepdim else (s.reshape(()) if dims is None else s.squeeze(dims))
+
+    @staticmethod
+    def backward(ctx, g):
+        if not ctx.keep:
+            g = _keep(g, ctx.a.shape, ctx.dims)
+        return g * ctx.xp.exp(ctx.a - ctx.s), None, None
+
+
+class Cumsum(_Op):
+    @staticmethod
+    def forward(ctx, a, dim):
+        ctx.dim = dim
+        out = a.cumsum(axis=dim)
+        if a.dtype.kind in "bui":
+            out = out.astype("int64")
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        xp, d = ctx.xp, ctx.dim
+        return xp.flip(xp.flip(g, d).cumsum(axis=d), d), None
+
+
+__all__ = ["Sum", "Mean", "Var", "MaxMin", "LogSumExp", "Cumsum", "norm_dim", "norm_dims"]

@@ -1,0 +1,202 @@
+"""Shape and indexing ops: reshape, permute, expand, repeat, cat, stack, split,
+getitem, setitem, flip."""
+
+from __future__ import annotations
+
+from core import backend as _backend
+from core.autograd.function import Function
+
+
+class _Op(Function):
+    raw = True
+
+
+class Reshape(_Op):
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        try:
+            return a.reshape(shape)
+        except ValueError:
+            raise RuntimeError(
+                f"shape {list(shape)} is invalid for input of size {a.size} "
+                f"(input shape {list(a.shape)})"
+            ) from None
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.shape), None
+
+
+class Permute(_Op):
+    @staticmethod
+    def forward(ctx, a, dims):
+        ctx.dims = dims
+        return a.transpose(dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return g.transpose(inverse), None
+
+
+class Expand(_Op):
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        return ctx.xp.broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape = ctx.shape
+        lead = g.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+        )
+        return g.sum(axis=axes, keepdims=True).reshape(shape), None
+
+
+class Repeat(_Op):
+    @staticmethod
+    def forward(ctx, a, repeats):
+        lead = len(repeats) - a.ndim
+        a = a.reshape((1,) * lead + a.shape)
+        ctx.shape = a.shape
+        ctx.repeats = repeats
+        ctx.lead = lead
+        return ctx.xp.tile(a, repeats)
+
+    @staticmethod
+    def backward(ctx, g):
+        # (r0*s0, r1*s1, ...) -> (r0, s0, r1, s1, ...) summed over the r axes
+        split = []
+        for r, s in zip(ctx.repeats, ctx.shape, strict=True):
+            split += [r, s]
+        g = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return g.reshape(ctx.shape[ctx.lead:]), None
+
+
+class Cat(_Op):
+    @staticmethod
+    def forward(ctx, dim, *arrays):
+        ctx.dim = dim
+        ctx.sizes = [a.shape[dim] for a in arrays]
+        ctx.dtypes = [a.dtype for a in arrays]
+        return ctx.xp.concatenate(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        grads, start, dim = [None], 0, ctx.dim
+        for size, dt in zip(ctx.sizes, ctx.dtypes, strict=True):
+            index = (slice(None),) * dim + (slice(start, start + size),)
+            grads.append(g[index].astype(dt, copy=False))
+            start += size
+        return tuple(grads)
+
+
+class Stack(_Op):
+    @staticmethod
+    def forward(ctx, dim, *arrays):
+        ctx.dim = dim
+        return ctx.xp.stack(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        n = g.shape[ctx.dim]
+        index = (slice(None),) * ctx.dim
+        return (None,) + tuple(g[index + (i,)] for i in range(n))
+
+
+class Split(_Op):
+    """Split along dim into pieces of the given sizes (a multi-output op)."""
+
+    @staticmethod
+    def forward(ctx, a, sizes, dim):
+        ctx.shape, ctx.sizes, ctx.dim = a.shape, sizes, dim
+        out, start = [], 0
+        for size in sizes:
+            out.append(a[(slice(None),) * dim + (slice(start, start + size),)])
+            start += size
+        return tuple(out)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        xp = ctx.xp
+        dtype = next(g.dtype for g in grads if g is not None)
+        parts = [
+            g if g is not None else xp.zeros(
+                ctx.shape[: ctx.dim] + (size,) + ctx.shape[ctx.dim + 1:], dtype=dtype
+            )
+            for g, size in zip(grads, ctx.sizes, strict=True)
+        ]
+        return xp.concatenate(parts, axis=ctx.dim), None, None
+
+
+def _is_advanced(index) -> bool:
+    items = index if type(index) is tuple else (index,)
+    return any(
+        hasattr(i, "shape") and not isinstance(i, int) or isinstance(i, list | bool)
+        for i in items
+    )
+
+
+class GetItem(_Op):
+    @staticmethod
+    def forward(ctx, a, index):
+        ctx.shape, ctx.dtype, ctx.index = a.shape, a.dtype, index
+        try:
+            out = a[index]
+        except IndexError as exc:
+            raise IndexError(f"{exc} (indexing a tensor of shape {tuple(a.shape)})") from None
+        return out if hasattr(out, "shape") and out.ndim else ctx.xp.asarray(out)
+
+    @staticmethod
+    def backward(ctx, g):
+        grad = ctx.xp.zeros(ctx.shape, dtype=g.dtype)
+        if _is_advanced(ctx.index):
+            # NOTE: repeated indices must accumulate, so scatter-add, not assignment
+            _backend.get(ctx.device).add_at(grad, ctx.index, g)
+        else:
+            grad[ctx.index] = g
+        return grad, None
+
+
+class SetItem(_Op):
+    """out = a with out[index] = value (the out-of-place form of ``a[index] = value``)."""
+
+    @staticmethod
+    def forward(ctx, a, value, index):
+        out = a.copy()
+        out[index] = value
+        ctx.index = index
+        ctx.vmeta = (value.shape, value.dtype) if hasattr(value, "shape") else None
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        ga = g.copy()
+        ga[ctx.index] = 0
+        gv = None
+        if ctx.vmeta is not None and ctx.needs_input_grad[1]:
+            from core.ops._util import unbroadcast
+
+            part = g[ctx.index]
+            shape = ctx.vmeta[0]
+            # the value was broadcast into the indexed region; fold it back
+            if part.ndim > len(shape) or part.shape != shape:
+                part = unbroadcast(part, (shape, ctx.vmeta[1]))
+            gv = part.astype(ctx.vmeta[1], copy=False)
+        return ga, gv, None
+
+
+class Flip(_Op):
+    @staticmethod
+    def forward(ctx, a, dims):
+        ctx.dims = dims
+        return ctx.xp.flip(a, dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.flip(g, ctx.dims), None

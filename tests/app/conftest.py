@@ -1,0 +1,5 @@
+"""Qt setup for app tests: render offscreen unless a platform is chosen explicitly."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -1,0 +1,1 @@
+"""Reusable Qt views (canvas, palette, inspector, plots, graph view); none of them import app."""
