@@ -1,8 +1,8 @@
 """Ember's define-by-run deep-learning engine, with PyTorch's names and semantics.
 
-    import core
-    x = core.randn(4, 3, requires_grad=True)
-    (x.relu() ** 2).sum().backward()
+import core
+x = core.randn(4, 3, requires_grad=True)
+(x.relu() ** 2).sum().backward()
 """
 
 from core.tensor import Tensor, device, from_numpy, tensor  # noqa: I001 - first: ops need it
@@ -11,22 +11,108 @@ from core import autograd, cuda, graph  # noqa: F401
 from core.autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from core.backend import DeviceError
 from core.dtypes import (
-    bool, double, dtype, float, float16, float32, float64, half, int, int8, int16, int32,
-    int64, long, short, uint8,
+    bool,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
 )
 from core.factories import (
-    arange, empty, empty_like, eye, full, full_like, linspace, ones, ones_like, rand,
-    rand_like, randint, randint_like, randn, randn_like, randperm, zeros, zeros_like,
+    arange,
+    empty,
+    empty_like,
+    eye,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    zeros,
+    zeros_like,
 )
 from core.ops import (
-    abs, add, amax, argmax, argmin, bmm, broadcast_to, cat, chunk, clamp, clip, concat,
-    concatenate, cos, cumsum, div, dot, exp, flatten, flip, log, logsumexp, masked_fill,
-    matmul, max, maximum, mean, min, minimum, mm, mul, narrow, neg, nonzero, outer,
-    permute, pow, prod, relu, repeat, reshape, rsqrt, select, sigmoid, sign, sin, split,
-    sqrt, square, squeeze, stack, std, sub, sum, t, tanh, transpose, unbind, unsqueeze,
-    var, where,
+    abs,
+    add,
+    amax,
+    argmax,
+    argmin,
+    bmm,
+    broadcast_to,
+    cat,
+    chunk,
+    clamp,
+    clip,
+    concat,
+    concatenate,
+    cos,
+    cumsum,
+    div,
+    dot,
+    exp,
+    flatten,
+    flip,
+    log,
+    logsumexp,
+    masked_fill,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mm,
+    mul,
+    narrow,
+    neg,
+    nonzero,
+    outer,
+    permute,
+    pow,
+    prod,
+    relu,
+    repeat,
+    reshape,
+    rsqrt,
+    select,
+    sigmoid,
+    sign,
+    sin,
+    split,
+    sqrt,
+    square,
+    squeeze,
+    stack,
+    std,
+    sub,
+    sum,
+    t,
+    tanh,
+    transpose,
+    unbind,
+    unsqueeze,
+    var,
+    where,
 )
 from core.random import Generator, default_generator, initial_seed, manual_seed, seed
+
 __version__ = "0.1.0"
 
 
@@ -72,4 +158,3 @@ def eq(input, other):
 
 def equal(input: Tensor, other: Tensor):
     return input.equal(other)
-

@@ -120,7 +120,7 @@ def get(device: str) -> Backend:
 
 
 def device_of_array(a) -> str:
-    """"cpu" for numpy arrays, "cuda" for CuPy arrays."""
+    """ "cpu" for numpy arrays, "cuda" for CuPy arrays."""
     if isinstance(a, np.ndarray | np.generic):
         return "cpu"
     mod = type(a).__module__

@@ -55,8 +55,7 @@ def from_numpy_dtype(np_dtype) -> dtype:
         return _FROM_NP[np.dtype(np_dtype)]
     except (KeyError, TypeError):
         raise TypeError(
-            f"Unsupported dtype {np_dtype!r}: core supports "
-            + ", ".join(d.name for d in ALL)
+            f"Unsupported dtype {np_dtype!r}: core supports " + ", ".join(d.name for d in ALL)
         ) from None
 
 

@@ -127,18 +127,20 @@ class Recorder:
         elapsed = time.perf_counter() - self._t0.pop()
         fid = self._forward_ids.get(ctx)
         fwd = self.nodes[fid] if fid is not None else None
-        self.nodes.append(OpNode(
-            id=len(self.nodes),
-            op=f"{type(ctx).__name__}Backward",
-            kind="backward",
-            inputs=[],
-            shape=fwd.shape if fwd else (),
-            dtype=fwd.dtype if fwd else "",
-            device=ctx.device,
-            scope=fwd.scope if fwd else "",
-            time=elapsed if self.timing else None,
-            forward_id=fid,
-        ))
+        self.nodes.append(
+            OpNode(
+                id=len(self.nodes),
+                op=f"{type(ctx).__name__}Backward",
+                kind="backward",
+                inputs=[],
+                shape=fwd.shape if fwd else (),
+                dtype=fwd.dtype if fwd else "",
+                device=ctx.device,
+                scope=fwd.scope if fwd else "",
+                time=elapsed if self.timing else None,
+                forward_id=fid,
+            )
+        )
 
     def _id_of(self, t) -> int:
         rec = getattr(t, "_rec", None)
@@ -176,8 +178,7 @@ class Recorder:
     def signature(self) -> tuple:
         """What identifies the graph's structure (ops, wiring, shapes), not its values:
         equal signatures mean the same executed graph."""
-        return tuple((n.op, n.kind, tuple(n.inputs), n.shape, n.dtype, n.scope)
-                     for n in self.nodes)
+        return tuple((n.op, n.kind, tuple(n.inputs), n.shape, n.dtype, n.scope) for n in self.nodes)
 
     def to_dict(self) -> dict:
         return {

@@ -110,8 +110,9 @@ class Tensor:
     __array_priority__ = 1000  # numpy defers to our reflected operators
 
     def __init__(self, data=None, *, dtype=None, device=None, requires_grad=False):
-        t = tensor([] if data is None else data, dtype=dtype, device=device,
-                   requires_grad=requires_grad)
+        t = tensor(
+            [] if data is None else data, dtype=dtype, device=device, requires_grad=requires_grad
+        )
         self._data = t._data
         self._device = t._device
         self._requires_grad = t._requires_grad
@@ -177,8 +178,7 @@ class Tensor:
                 )
             if value._device != self._device:
                 raise _backend.DeviceError(
-                    f"assigned grad is on {value._device!r}, but the tensor is on "
-                    f"{self._device!r}"
+                    f"assigned grad is on {value._device!r}, but the tensor is on {self._device!r}"
                 )
         self._grad = value
 
@@ -232,8 +232,7 @@ class Tensor:
     def item(self):
         if self._data.size != 1:
             raise RuntimeError(
-                f"a Tensor with {self._data.size} elements cannot be converted to a "
-                "Python scalar"
+                f"a Tensor with {self._data.size} elements cannot be converted to a Python scalar"
             )
         return _backend.to_numpy(self._data).reshape(()).item()
 
@@ -245,9 +244,7 @@ class Tensor:
             )
         if self._device != "cpu":
             if not force:
-                raise TypeError(
-                    "can't convert a cuda tensor to numpy. Use tensor.cpu() first."
-                )
+                raise TypeError("can't convert a cuda tensor to numpy. Use tensor.cpu() first.")
             return _backend.to_numpy(self._data)
         return self._data
 
@@ -283,9 +280,7 @@ class Tensor:
 
     def __repr__(self) -> str:
         arr = _backend.to_numpy(self._data)
-        body = np.array2string(
-            arr, separator=", ", prefix="tensor(", precision=4, threshold=1000
-        )
+        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4, threshold=1000)
         extras = []
         if self._device != "cpu":
             extras.append(f"device='{self._device}'")
@@ -336,9 +331,7 @@ class Tensor:
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a
         replacement gradient."""
         if not self._requires_grad:
-            raise RuntimeError(
-                "cannot register a hook on a tensor that doesn't require gradient"
-            )
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         try:
             hooks = self._hooks
         except AttributeError:
@@ -348,12 +341,22 @@ class Tensor:
         hooks.append(hook)
         return _RemovableHook(hooks, hook)
 
-    def backward(self, gradient=None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs=None) -> None:
+    def backward(
+        self,
+        gradient=None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs=None,
+    ) -> None:
         from core.autograd.engine import backward
 
-        backward((self,), None if gradient is None else (gradient,),
-                 retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+        backward(
+            (self,),
+            None if gradient is None else (gradient,),
+            retain_graph=retain_graph,
+            create_graph=create_graph,
+            inputs=inputs,
+        )
 
     # -- copies and devices ------------------------------------------------------
     def clone(self, *, memory_format=None) -> Tensor:
@@ -708,9 +711,15 @@ class _RemovableHook:
 
 
 _TYPE_NAMES = {
-    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-    "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-    "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "float16": "HalfTensor",
+    "int64": "LongTensor",
+    "int32": "IntTensor",
+    "int16": "ShortTensor",
+    "int8": "CharTensor",
+    "uint8": "ByteTensor",
+    "bool": "BoolTensor",
 }
 
 
@@ -718,8 +727,7 @@ def _norm_dim(dim: int, ndim: int) -> int:
     n = max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-            f"but got {dim})"
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
         )
     return dim % n
 
@@ -728,8 +736,9 @@ def _as_tensor(value, like: Tensor) -> Tensor:
     """A Tensor on ``like``'s device (tensors pass through unchanged)."""
     if isinstance(value, Tensor):
         return value
-    return tensor(value, device=like._device,
-                  dtype=like.dtype if isinstance(value, numbers.Number) else None)
+    return tensor(
+        value, device=like._device, dtype=like.dtype if isinstance(value, numbers.Number) else None
+    )
 
 
 def _operand(value, like: Tensor):
@@ -763,8 +772,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
         dev = dev or data._device
         src_dev = data._device
     elif isinstance(data, list | tuple) and any(isinstance(x, Tensor) for x in data):
-        arr = np.array([_backend.to_numpy(x._data) if isinstance(x, Tensor) else x
-                        for x in data])
+        arr = np.array([_backend.to_numpy(x._data) if isinstance(x, Tensor) else x for x in data])
         src_dev = "cpu"
         if dtype is None:
             arr = _default_float(arr)

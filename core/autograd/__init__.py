@@ -30,6 +30,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=Fal
 
 
 __all__ = [
-    "Function", "backward", "grad", "gradcheck", "GradcheckError", "no_grad", "enable_grad",
-    "set_grad_enabled", "is_grad_enabled",
+    "Function",
+    "backward",
+    "grad",
+    "gradcheck",
+    "GradcheckError",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
 ]

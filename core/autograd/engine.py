@@ -77,12 +77,14 @@ def _retain(node, slot: list) -> None:
         if hooks:
             g = slot[i] = _run_hooks(hooks, tensor, g)
         prev = tensor._grad
-        tensor._grad = _make(g.copy() if prev is None else prev._data + g,
-                             tensor._device, False, None)
+        tensor._grad = _make(
+            g.copy() if prev is None else prev._data + g, tensor._device, False, None
+        )
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
-             inputs=None) -> None:
+def backward(
+    tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None
+) -> None:
     """Accumulate d(tensors)/d(leaf) into each leaf's .grad (PyTorch's semantics)."""
     if create_graph:
         raise NotImplementedError(

@@ -42,9 +42,7 @@ class Function:
 
     @staticmethod
     def backward(ctx, *grad_outputs):
-        raise NotImplementedError(
-            "A Function subclass must define backward(ctx, *grad_outputs)"
-        )
+        raise NotImplementedError("A Function subclass must define backward(ctx, *grad_outputs)")
 
     # -- ctx API (PyTorch names) ---------------------------------------------------
     def save_for_backward(self, *tensors) -> None:
@@ -158,9 +156,7 @@ def _apply_tensor_mode(cls, ctx, args, kwargs, device, grad):
     results = []
     for i, o in enumerate(outs):
         if not isinstance(o, Tensor):
-            raise TypeError(
-                f"{cls.__name__}.forward must return Tensors, got {type(o).__name__}"
-            )
+            raise TypeError(f"{cls.__name__}.forward must return Tensors, got {type(o).__name__}")
         if o._device != device:
             raise _backend.DeviceError(
                 f"{cls.__name__}.forward returned a tensor on {o._device!r} "
@@ -208,4 +204,3 @@ def run_backward(ctx: Function, grads: list) -> tuple:
             )
         result.append(g._data)
     return tuple(result)
-

@@ -18,8 +18,17 @@ def _outputs(fn, inputs) -> tuple:
     return out if isinstance(out, tuple | list) else (out,)
 
 
-def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              grad_outputs=None, raise_exception: bool = True, seed: int = 0) -> bool:
+def gradcheck(
+    fn,
+    inputs,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    grad_outputs=None,
+    raise_exception: bool = True,
+    seed: int = 0,
+) -> bool:
     """Compare backward() with central differences for every float64 input that
     requires grad. ``grad_outputs`` are the upstream gradients (random, non-uniform
     when not given, so that wrong reductions and broadcasts cannot hide)."""
@@ -34,8 +43,9 @@ def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float 
     outs = [o for o in _outputs(fn, inputs) if isinstance(o, Tensor) and o.requires_grad]
     if grad_outputs is None:
         rng = np.random.default_rng(seed)
-        grad_outputs = [rng.uniform(0.5, 1.5, o.shape) * rng.choice([-1.0, 1.0], o.shape)
-                        for o in outs]
+        grad_outputs = [
+            rng.uniform(0.5, 1.5, o.shape) * rng.choice([-1.0, 1.0], o.shape) for o in outs
+        ]
     grad_outputs = [g._data if isinstance(g, Tensor) else g for g in grad_outputs]
     if not outs:
         raise ValueError("gradcheck: the function returned no output that requires grad")
@@ -45,9 +55,15 @@ def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float 
         x.grad = None
     from core.autograd.engine import backward
 
-    backward(outs, [_make(_backend.get(o._device).xp.asarray(g, dtype=o._data.dtype),
-                          o._device, False, None) for o, g in zip(outs, grad_outputs,
-                                                                  strict=True)])
+    backward(
+        outs,
+        [
+            _make(
+                _backend.get(o._device).xp.asarray(g, dtype=o._data.dtype), o._device, False, None
+            )
+            for o, g in zip(outs, grad_outputs, strict=True)
+        ],
+    )
     analytical = [
         _backend.to_numpy(x.grad._data) if x.grad is not None else np.zeros(x.shape)
         for x in diff_inputs
@@ -58,8 +74,12 @@ def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float 
         with no_grad():
             res = _outputs(fn, inputs)
         res = [o for o in res if isinstance(o, Tensor) and o.dtype.is_floating_point]
-        return float(sum(np.sum(_backend.to_numpy(o._data) * _backend.to_numpy(g))
-                         for o, g in zip(res, grad_outputs, strict=False)))
+        return float(
+            sum(
+                np.sum(_backend.to_numpy(o._data) * _backend.to_numpy(g))
+                for o, g in zip(res, grad_outputs, strict=False)
+            )
+        )
 
     for k, (x, ana) in enumerate(zip(diff_inputs, analytical, strict=True)):
         if not x._data.flags.c_contiguous:

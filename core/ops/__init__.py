@@ -55,11 +55,47 @@ from core.ops.shape import (
 from core.tensor import Tensor, _make, _operand
 
 __all__ = [
-    "Abs", "Add", "Cast", "Clamp", "Clone", "Cos", "Div", "Exp", "Log", "Maximum",
-    "Minimum", "Mul", "Neg", "Pow", "Relu", "Sigmoid", "Sign", "Sin", "Sqrt", "Sub",
-    "Tanh", "ToDevice", "Where", "Linear", "Matmul", "Cumsum", "LogSumExp", "MaxMin",
-    "Mean", "Sum", "Var", "Cat", "Expand", "Flip", "GetItem", "Permute", "Repeat",
-    "Reshape", "SetItem", "Split", "Stack",
+    "Abs",
+    "Add",
+    "Cast",
+    "Clamp",
+    "Clone",
+    "Cos",
+    "Div",
+    "Exp",
+    "Log",
+    "Maximum",
+    "Minimum",
+    "Mul",
+    "Neg",
+    "Pow",
+    "Relu",
+    "Sigmoid",
+    "Sign",
+    "Sin",
+    "Sqrt",
+    "Sub",
+    "Tanh",
+    "ToDevice",
+    "Where",
+    "Linear",
+    "Matmul",
+    "Cumsum",
+    "LogSumExp",
+    "MaxMin",
+    "Mean",
+    "Sum",
+    "Var",
+    "Cat",
+    "Expand",
+    "Flip",
+    "GetItem",
+    "Permute",
+    "Repeat",
+    "Reshape",
+    "SetItem",
+    "Split",
+    "Stack",
 ]
 
 _pymax, _pymin = builtins.max, builtins.min
@@ -73,8 +109,7 @@ def no_grad_binary(name: str, a, b) -> Tensor:
     t = a if isinstance(a, Tensor) else b
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a._device != b._device:
         raise _backend.DeviceError(
-            f"{name}: expected both tensors on one device, got {a._device!r} and "
-            f"{b._device!r}"
+            f"{name}: expected both tensors on one device, got {a._device!r} and {b._device!r}"
         )
     xp = _backend.get(t._device).xp
     out = getattr(xp, name)(
@@ -215,8 +250,9 @@ def where(condition: Tensor, input=None, other=None):
     cond = condition._data if isinstance(condition, Tensor) else condition
     if cond.dtype.kind != "b":
         raise RuntimeError(f"where expected condition to be a boolean tensor, got {cond.dtype}")
-    cond_t = _make(cond, like._device, False, None) if not isinstance(condition, Tensor) \
-        else condition
+    cond_t = (
+        _make(cond, like._device, False, None) if not isinstance(condition, Tensor) else condition
+    )
     return Where.apply(cond_t, _operand(input, like), _operand(other, like))
 
 
@@ -244,9 +280,16 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
                 f"with {value.ndim} dimension(s)"
             )
         return where(mask, value.to(input.dtype), input)
-    return where(mask, _make(
-        _backend.get(input._device).xp.asarray(value, dtype=input._data.dtype),
-        input._device, False, None), input)
+    return where(
+        mask,
+        _make(
+            _backend.get(input._device).xp.asarray(value, dtype=input._data.dtype),
+            input._device,
+            False,
+            None,
+        ),
+        input,
+    )
 
 
 # -- reductions ----------------------------------------------------------------------
@@ -367,9 +410,9 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = input.shape
     n = 1
-    for x in shape[s:e + 1]:
+    for x in shape[s : e + 1]:
         n *= x
-    return reshape(input, shape[:s] + (n,) + shape[e + 1:])
+    return reshape(input, shape[:s] + (n,) + shape[e + 1 :])
 
 
 def squeeze(input: Tensor, dim=None) -> Tensor:
@@ -527,8 +570,13 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 
 def flip(input: Tensor, dims) -> Tensor:
-    return Flip.apply(input, tuple(norm_dim(d, input.ndim) for d in _shape_args((dims,)
-                      if isinstance(dims, int) else (tuple(dims),))))
+    return Flip.apply(
+        input,
+        tuple(
+            norm_dim(d, input.ndim)
+            for d in _shape_args((dims,) if isinstance(dims, int) else (tuple(dims),))
+        ),
+    )
 
 
 # -- linear algebra ------------------------------------------------------------------
@@ -541,9 +589,7 @@ mm = bmm = matmul
 
 def dot(input: Tensor, other: Tensor) -> Tensor:
     if input.ndim != 1 or other.ndim != 1:
-        raise RuntimeError(
-            f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors"
-        )
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
     return Matmul.apply(input, other)
 
 
@@ -578,20 +624,66 @@ def _bind_methods() -> None:
         return reshape(self, other.shape)
 
     plain = {
-        "exp": exp, "log": log, "sqrt": sqrt, "rsqrt": rsqrt, "abs": abs, "sign": sign,
-        "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu,
-        "clamp": clamp, "clip": clip, "maximum": maximum, "minimum": minimum,
-        "pow": pow, "sum": sum, "mean": mean, "var": var, "std": std, "max": max,
-        "min": min, "amax": amax, "argmax": argmax, "argmin": argmin,
-        "logsumexp": logsumexp, "cumsum": cumsum, "prod": prod, "flatten": flatten,
-        "squeeze": squeeze, "unsqueeze": unsqueeze, "transpose": transpose, "t": t,
-        "expand": expand, "repeat": repeat, "split": split, "chunk": chunk,
-        "unbind": unbind, "select": select, "narrow": narrow, "flip": flip,
-        "matmul": matmul, "mm": mm, "bmm": bmm, "dot": dot, "outer": outer,
-        "masked_fill": masked_fill, "square": square, "neg": neg, "mul": mul,
-        "div": div, "nonzero": nonzero, "multiply": mul, "divide": div,
-        "permute": permute_m, "view": view, "view_as": view_as,
-        "expand_as": expand_as, "reshape_as": reshape_as, "negative": neg,
+        "exp": exp,
+        "log": log,
+        "sqrt": sqrt,
+        "rsqrt": rsqrt,
+        "abs": abs,
+        "sign": sign,
+        "sin": sin,
+        "cos": cos,
+        "tanh": tanh,
+        "sigmoid": sigmoid,
+        "relu": relu,
+        "clamp": clamp,
+        "clip": clip,
+        "maximum": maximum,
+        "minimum": minimum,
+        "pow": pow,
+        "sum": sum,
+        "mean": mean,
+        "var": var,
+        "std": std,
+        "max": max,
+        "min": min,
+        "amax": amax,
+        "argmax": argmax,
+        "argmin": argmin,
+        "logsumexp": logsumexp,
+        "cumsum": cumsum,
+        "prod": prod,
+        "flatten": flatten,
+        "squeeze": squeeze,
+        "unsqueeze": unsqueeze,
+        "transpose": transpose,
+        "t": t,
+        "expand": expand,
+        "repeat": repeat,
+        "split": split,
+        "chunk": chunk,
+        "unbind": unbind,
+        "select": select,
+        "narrow": narrow,
+        "flip": flip,
+        "matmul": matmul,
+        "mm": mm,
+        "bmm": bmm,
+        "dot": dot,
+        "outer": outer,
+        "masked_fill": masked_fill,
+        "square": square,
+        "neg": neg,
+        "mul": mul,
+        "div": div,
+        "nonzero": nonzero,
+        "multiply": mul,
+        "divide": div,
+        "permute": permute_m,
+        "view": view,
+        "view_as": view_as,
+        "expand_as": expand_as,
+        "reshape_as": reshape_as,
+        "negative": neg,
         "reshape": method_with_varargs_shape(reshape),
     }
     for name, fn in plain.items():

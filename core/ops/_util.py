@@ -35,7 +35,11 @@ def promote(out, a, b):
     """Keep PyTorch's promotion: float64 only when an operand is float64 (or a Python
     float meets a float64 tensor); integer true division and int-float mixes give
     float32."""
-    if out.dtype == _F64 and getattr(a, "dtype", None) != _F64 and getattr(b, "dtype", None) != _F64:
+    if (
+        out.dtype == _F64
+        and getattr(a, "dtype", None) != _F64
+        and getattr(b, "dtype", None) != _F64
+    ):
         return out.astype(_F32)
     return out
 
@@ -45,8 +49,7 @@ def norm_dim(dim: int, ndim: int) -> int:
     n = max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-            f"but got {dim})"
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
         )
     return dim % n
 

@@ -49,8 +49,10 @@ class Mul(_Op):
     def backward(ctx, g):
         ma, mb = ctx.m
         na, nb = ctx.needs_input_grad
-        return (unbroadcast(g * ctx.b, ma) if na else None,
-                unbroadcast(g * ctx.a, mb) if nb else None)
+        return (
+            unbroadcast(g * ctx.b, ma) if na else None,
+            unbroadcast(g * ctx.a, mb) if nb else None,
+        )
 
 
 class Div(_Op):
@@ -68,8 +70,7 @@ class Div(_Op):
         ma, mb = ctx.m
         na, nb = ctx.needs_input_grad
         gb = g / ctx.b
-        return (unbroadcast(gb, ma) if na else None,
-                unbroadcast(-gb * ctx.out, mb) if nb else None)
+        return (unbroadcast(gb, ma) if na else None, unbroadcast(-gb * ctx.out, mb) if nb else None)
 
 
 class Pow(_Op):
@@ -155,8 +156,11 @@ class Where(_Op):
         zero = g.dtype.type(0)
         c = ctx.cond
         xp = ctx.xp
-        return (None, unbroadcast(xp.where(c, g, zero), ctx.m[0]),
-                unbroadcast(xp.where(c, zero, g), ctx.m[1]))
+        return (
+            None,
+            unbroadcast(xp.where(c, g, zero), ctx.m[0]),
+            unbroadcast(xp.where(c, zero, g), ctx.m[1]),
+        )
 
 
 # -- unary math ----------------------------------------------------------------------

@@ -75,7 +75,7 @@ class Repeat(_Op):
         for r, s in zip(ctx.repeats, ctx.shape, strict=True):
             split += [r, s]
         g = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
-        return g.reshape(ctx.shape[ctx.lead:]), None
+        return g.reshape(ctx.shape[ctx.lead :]), None
 
 
 class Cat(_Op):
@@ -126,9 +126,9 @@ class Split(_Op):
         xp = ctx.xp
         dtype = next(g.dtype for g in grads if g is not None)
         parts = [
-            g if g is not None else xp.zeros(
-                ctx.shape[: ctx.dim] + (size,) + ctx.shape[ctx.dim + 1:], dtype=dtype
-            )
+            g
+            if g is not None
+            else xp.zeros(ctx.shape[: ctx.dim] + (size,) + ctx.shape[ctx.dim + 1 :], dtype=dtype)
             for g, size in zip(grads, ctx.sizes, strict=True)
         ]
         return xp.concatenate(parts, axis=ctx.dim), None, None
@@ -137,8 +137,7 @@ class Split(_Op):
 def _is_advanced(index) -> bool:
     items = index if type(index) is tuple else (index,)
     return any(
-        hasattr(i, "shape") and not isinstance(i, int) or isinstance(i, list | bool)
-        for i in items
+        hasattr(i, "shape") and not isinstance(i, int) or isinstance(i, list | bool) for i in items
     )
 
 
