@@ -83,7 +83,6 @@ def _make(data, device_name: str, requires_grad: bool, grad_fn, out_idx: int = 0
     t._grad_fn = grad_fn
     t._out_idx = out_idx
     t._grad = None
-    t._version = 0
     return t
 
 
@@ -102,7 +101,6 @@ class Tensor:
         "_grad_fn",
         "_out_idx",
         "_grad",
-        "_version",
         "_rec",
         "_hooks",
         "__weakref__",
@@ -119,7 +117,6 @@ class Tensor:
         self._grad_fn = None
         self._out_idx = 0
         self._grad = None
-        self._version = 0
 
     # -- attributes ------------------------------------------------------------------
     @property
@@ -132,7 +129,6 @@ class Tensor:
             raise TypeError(f"Tensor.data must be set to a Tensor, got {type(value).__name__}")
         self._data = value._data
         self._device = value._device
-        self._version += 1
 
     @property
     def dtype(self) -> _dt.dtype:
@@ -455,7 +451,6 @@ class Tensor:
                     f"in place into a tensor of shape {tuple(self._data.shape)}"
                 )
             self._data[...] = src
-        self._version += 1
         return self
 
     def add_(self, other, *, alpha=1) -> Tensor:
@@ -518,7 +513,6 @@ class Tensor:
         if self._grad_fn is not None:
             return self._inplace(self * 0 + value, "fill_")
         self._data[...] = value.item() if isinstance(value, Tensor) else value
-        self._version += 1
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
@@ -541,7 +535,6 @@ class Tensor:
         self._check_inplace(what)
         xp = _backend.get(self._device).xp
         self._data[...] = xp.asarray(host.astype(self._data.dtype, copy=False))
-        self._version += 1
         return self
 
     def __setitem__(self, index, value) -> None:
@@ -558,7 +551,6 @@ class Tensor:
             self._inplace(_ops.SetItem.apply(self, value, index), "__setitem__")
             return
         self._data[index] = value._data if isinstance(value, Tensor) else value
-        self._version += 1
 
     def __getitem__(self, index) -> Tensor:
         return _ops.GetItem.apply(self, _unwrap_index(index))
@@ -575,25 +567,33 @@ class Tensor:
         return _ops.Sub.apply(self, _operand(other, self))
 
     def __add__(self, other):
-        return _ops.Add.apply(self, _operand(other, self))
+        if not isinstance(other, Tensor | _pyint | _pyfloat):
+            other = _operand(other, self)
+        return _ops.Add.apply(self, other)
 
     def __radd__(self, other):
         return _ops.Add.apply(_operand(other, self), self)
 
     def __sub__(self, other):
-        return _ops.Sub.apply(self, _operand(other, self))
+        if not isinstance(other, Tensor | _pyint | _pyfloat):
+            other = _operand(other, self)
+        return _ops.Sub.apply(self, other)
 
     def __rsub__(self, other):
         return _ops.Sub.apply(_operand(other, self), self)
 
     def __mul__(self, other):
-        return _ops.Mul.apply(self, _operand(other, self))
+        if not isinstance(other, Tensor | _pyint | _pyfloat):
+            other = _operand(other, self)
+        return _ops.Mul.apply(self, other)
 
     def __rmul__(self, other):
         return _ops.Mul.apply(_operand(other, self), self)
 
     def __truediv__(self, other):
-        return _ops.Div.apply(self, _operand(other, self))
+        if not isinstance(other, Tensor | _pyint | _pyfloat):
+            other = _operand(other, self)
+        return _ops.Div.apply(self, other)
 
     def __rtruediv__(self, other):
         return _ops.Div.apply(_operand(other, self), self)

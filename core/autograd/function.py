@@ -15,25 +15,28 @@ from core import backend as _backend
 from core._state import state
 from core.tensor import Tensor, _make
 
+_XP = _backend.XP
+
+
+def _no_grad_tuple(n: int, _cache={}) -> tuple:  # noqa: B006 - a deliberate cache
+    t = _cache.get(n)
+    if t is None:
+        t = _cache[n] = (False,) * n
+    return t
+
 
 class Function:
     """Base class of differentiable ops; an instance is both ctx and graph node."""
 
-    __slots__ = (
-        "next",
-        "needs_input_grad",
-        "xp",
-        "device",
-        "_nout",
-        "_freed",
-        "_saved",
-        "_retained",
-        "_non_diff",
-        "_in_shapes",
-        "__dict__",
-        "__weakref__",
-    )
+    __slots__ = ("next", "needs_input_grad", "xp", "device", "__dict__", "__weakref__")
     raw = False  # True for built-in ops that work on backend arrays
+    # per-instance state, set only when it differs from these defaults
+    _nout = 1
+    _freed = False
+    _saved = None
+    _retained = None
+    _non_diff = None
+    _in_shapes = None
 
     # -- the op's two halves; subclasses define these -----------------------------
     @staticmethod
@@ -86,46 +89,44 @@ class Function:
                         "Move them with .to(device) first."
                     )
                 datas.append(a._data)
-                rg = a._requires_grad
-                needs.append(rg)
-                if rg:
+                if a._requires_grad:
                     any_grad = True
+                    needs.append(True)
                     fn = a._grad_fn
                     edges.append(a if fn is None else (fn, a._out_idx))
-                else:
-                    edges.append(None)
+                    continue
             else:
                 datas.append(a)
-                needs.append(False)
-                edges.append(None)
+            needs.append(False)
+            edges.append(None)
         if device is None:
             raise TypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
         st = state
         grad = any_grad and st.grad_enabled
-        ctx.needs_input_grad = tuple(needs) if grad else (False,) * len(needs)
+        if grad:
+            ctx.needs_input_grad = tuple(needs)
+            ctx.next = edges
+        else:
+            ctx.needs_input_grad = _no_grad_tuple(len(needs))
         ctx.device = device
-        ctx.xp = _backend.get(device).xp
-        ctx._freed = False
-        ctx._saved = None
-        ctx._retained = None
-        ctx._non_diff = None
+        ctx.xp = _XP.get(device) or _backend.get(device).xp
         rec = st.recorder
         if rec is not None:
             rec.begin_op()
+        node = ctx if grad else None
         if cls.raw:
             out = cls.forward(ctx, *datas, **kwargs)
-            multi = type(out) is tuple
-            outs = out if multi else (out,)
-            out_device = ctx.device  # ToDevice moves its output
-            results = [_make(o, out_device, grad, ctx, i) for i, o in enumerate(outs)]
+            if type(out) is tuple:
+                # device read after forward: ToDevice moves its output
+                result = tuple(_make(o, ctx.device, grad, node, i) for i, o in enumerate(out))
+                ctx._nout = len(out)
+            else:
+                result = _make(out, ctx.device, grad, node, 0)
         else:
-            results, multi = _apply_tensor_mode(cls, ctx, args, kwargs, device, grad)
-        ctx._nout = len(results)
-        if grad:
-            ctx.next = edges
+            result = _apply_tensor_mode(cls, ctx, args, kwargs, device, grad)
         if rec is not None:
-            rec.record_op(cls.__name__, args, results, ctx)
-        return tuple(results) if multi else results[0]
+            rec.record_op(cls.__name__, args, result if type(result) is tuple else (result,), ctx)
+        return result
 
     def _release(self) -> None:
         """Free what backward saved (after a backward without retain_graph)."""
@@ -164,7 +165,8 @@ def _apply_tensor_mode(cls, ctx, args, kwargs, device, grad):
             )
         diff = grad and id(o) not in non_diff and o.dtype.is_floating_point
         results.append(_make(o._data, device, diff, ctx if diff else None, i))
-    return results, multi
+    ctx._nout = len(results)
+    return tuple(results) if multi else results[0]
 
 
 def run_backward(ctx: Function, grads: list) -> tuple:
