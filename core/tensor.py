@@ -63,7 +63,7 @@ def normalize_device(spec) -> str:
         return "cpu"
     if isinstance(spec, str):
         name, _, index = spec.strip().lower().partition(":")
-        if name == "cpu" and not index:
+        if name == "cpu" and index in ("", "0"):
             return "cpu"
         if name in ("cuda", "gpu") and index in ("", "0"):
             return "cuda"
@@ -84,6 +84,17 @@ def _make(data, device_name: str, requires_grad: bool, grad_fn, out_idx: int = 0
     t._out_idx = out_idx
     t._grad = None
     return t
+
+
+def _float_mode(arr) -> str:
+    """PyTorch prints whole floats as ``1.`` and all others with 4 decimals."""
+    if arr.dtype.kind != "f":
+        return "maxprec"
+    finite = np.abs(arr[np.isfinite(arr)])
+    nonzero = finite[finite != 0]
+    if nonzero.size and (nonzero.max() >= 1e8 or nonzero.max() / nonzero.min() > 1000):
+        return "fixed"  # scientific notation: numpy and PyTorch switch at the same bounds
+    return "maxprec" if np.array_equal(finite, np.round(finite)) else "fixed"
 
 
 def _default_float(data):
@@ -276,7 +287,14 @@ class Tensor:
 
     def __repr__(self) -> str:
         arr = _backend.to_numpy(self._data)
-        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4, threshold=1000)
+        body = np.array2string(
+            arr,
+            separator=", ",
+            prefix="tensor(",
+            precision=4,
+            threshold=1000,
+            floatmode=_float_mode(arr),
+        )
         extras = []
         if self._device != "cpu":
             extras.append(f"device='{self._device}'")
@@ -434,6 +452,19 @@ class Tensor:
     def _inplace(self, result: Tensor, what: str) -> Tensor:
         """Make ``self`` take ``result``'s value (and history, when grad is on)."""
         self._check_inplace(what)
+        if result._data.shape != self._data.shape:
+            raise RuntimeError(
+                f"{what}: output with shape {list(self._data.shape)} doesn't match the "
+                f"broadcast shape {list(result._data.shape)}"
+            )
+        if result._data.dtype != self._data.dtype:
+            if not np.can_cast(result._data.dtype, self._data.dtype, "same_kind"):
+                raise RuntimeError(
+                    f"{what}: result type {result.dtype.name} can't be cast to the "
+                    f"desired output type {self.dtype.name}"
+                )
+            if result._grad_fn is not None:
+                result = result.to(self.dtype)
         if result._grad_fn is not None:
             # NOTE: autograd-tracked in-place ops rebind the buffer instead of writing
             # into it, so arrays saved by earlier ops keep their values.
@@ -445,11 +476,6 @@ class Tensor:
             src = result._data
             if src.dtype != self._data.dtype:
                 src = src.astype(self._data.dtype)
-            if self._data.shape != src.shape:
-                raise RuntimeError(
-                    f"{what}: the result of shape {tuple(src.shape)} can't be written "
-                    f"in place into a tensor of shape {tuple(self._data.shape)}"
-                )
             self._data[...] = src
         return self
 
@@ -502,7 +528,7 @@ class Tensor:
         if src.shape != self.shape:
             src = src.expand(*self.shape)
         if src._grad_fn is None and not src._requires_grad:
-            return self._inplace(src, "copy_")
+            return self._inplace(src.to(self.dtype), "copy_")  # copy_ casts any dtype
         return self._inplace(src.to(self.dtype) + self.detach() * 0, "copy_")
 
     def zero_(self) -> Tensor:

@@ -90,8 +90,14 @@ def backward(
         raise NotImplementedError(
             "create_graph=True (higher-order gradients) is not supported by core yet"
         )
+    # inputs: only these leaves accumulate a gradient (ids: Tensor.__eq__ is elementwise)
+    only = None
     if inputs is not None:
-        raise NotImplementedError("backward(inputs=...) is not supported by core yet")
+        inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        only = {id(x) for x in inputs}
+        for x in inputs:
+            if x._grad_fn is not None:
+                x.retain_grad()  # a non-leaf input gets its .grad like torch
     retain = bool(retain_graph)
     if grad_tensors is None:
         grad_tensors = (None,) * len(tensors)
@@ -127,7 +133,8 @@ def backward(
             g = g._data.copy()  # ours to accumulate into
         fn = t._grad_fn
         if fn is None:
-            _accumulate_leaf(t, g, owned)
+            if only is None or id(t) in only:
+                _accumulate_leaf(t, g, owned)
             continue
         slot = grads.setdefault(fn, [None] * fn._nout)
         i = t._out_idx
@@ -136,6 +143,7 @@ def backward(
     if not roots:
         return
     rec = state.recorder if state.recorder is not None and state.recorder.backward else None
+    hooked: dict = {}  # id -> [leaf, summed grad]: leaf hooks run once, on the total
     for node in _topo_order(list(dict.fromkeys(roots))):
         slot = grads.pop(node, None)
         if slot is None:
@@ -156,7 +164,13 @@ def backward(
                 if cslot is None:
                     cslot = grads[child] = [None] * child._nout
                 cslot[i] = g if cslot[i] is None else cslot[i] + g
-            else:
-                _accumulate_leaf(edge, g, owned)
+            elif only is None or id(edge) in only:
+                if getattr(edge, "_hooks", None):
+                    pending = hooked.get(id(edge))
+                    hooked[id(edge)] = [edge, g if pending is None else pending[1] + g]
+                else:
+                    _accumulate_leaf(edge, g, owned)
         if not retain:
             node._release()
+    for leaf, g in hooked.values():
+        _accumulate_leaf(leaf, g, owned)

@@ -118,8 +118,16 @@ class Function:
             out = cls.forward(ctx, *datas, **kwargs)
             if type(out) is tuple:
                 # device read after forward: ToDevice moves its output
-                result = tuple(_make(o, ctx.device, grad, node, i) for i, o in enumerate(out))
+                # NOTE: only floating outputs join the graph (not max's indices)
+                result = tuple(
+                    _make(o, ctx.device, True, node, i)
+                    if grad and o.dtype.kind in "fc"
+                    else _make(o, ctx.device, False, None, i)
+                    for i, o in enumerate(out)
+                )
                 ctx._nout = len(out)
+            elif grad and out.dtype.kind not in "fc":  # a cast to an integer type
+                result = _make(out, ctx.device, False, None, 0)
             else:
                 result = _make(out, ctx.device, grad, node, 0)
         else:
@@ -143,13 +151,25 @@ _FREED_MESSAGE = (
 )
 
 
+class _Opaque:
+    """no_grad, and nothing recorded: a user Function is one op in the recorded graph."""
+
+    __slots__ = ("_prev",)
+
+    def __enter__(self) -> None:
+        st = state
+        self._prev = (st.grad_enabled, st.recorder)
+        st.grad_enabled, st.recorder = False, None
+
+    def __exit__(self, *exc) -> None:
+        state.grad_enabled, state.recorder = self._prev
+
+
 def _apply_tensor_mode(cls, ctx, args, kwargs, device, grad):
     """Run a user Function's forward on detached Tensors under no_grad."""
-    from core.autograd.grad_mode import no_grad
-
     detached = tuple(a.detach() if isinstance(a, Tensor) else a for a in args)
     ctx._in_shapes = tuple(a.shape if isinstance(a, Tensor) else None for a in args)
-    with no_grad():
+    with _Opaque():
         out = cls.forward(ctx, *detached, **kwargs)
     multi = isinstance(out, tuple)
     outs = out if multi else (out,)
@@ -166,6 +186,7 @@ def _apply_tensor_mode(cls, ctx, args, kwargs, device, grad):
         diff = grad and id(o) not in non_diff and o.dtype.is_floating_point
         results.append(_make(o._data, device, diff, ctx if diff else None, i))
     ctx._nout = len(results)
+    ctx._out_meta = tuple((o.shape, o._data.dtype) for o in outs)
     return tuple(results) if multi else results[0]
 
 
@@ -177,10 +198,10 @@ def run_backward(ctx: Function, grads: list) -> tuple:
     if cls.raw:
         out = cls.backward(ctx, *grads)
         return out if type(out) is tuple else (out,)
-    from core.autograd.grad_mode import no_grad
-
-    device = ctx.device
-    with no_grad():
+    device, xp = ctx.device, ctx.xp
+    # NOTE: outputs that got no gradient get zeros, like PyTorch's materialize_grads
+    grads = [xp.zeros(*m) if g is None else g for g, m in zip(grads, ctx._out_meta)]
+    with _Opaque():
         out = cls.backward(ctx, *(_make(g, device, False, None, 0) for g in grads))
     out = out if isinstance(out, tuple) else (out,)
     if len(out) != len(ctx.next):
@@ -199,10 +220,18 @@ def run_backward(ctx: Function, grads: list) -> tuple:
                 f"{i}; expected a Tensor or None"
             )
         expected = ctx._in_shapes[i]
+        data = g._data
         if g.shape != expected:
-            raise RuntimeError(
-                f"function {cls.__name__}Backward returned an invalid gradient at index "
-                f"{i} - got {list(g.shape)} but expected shape {list(expected)}"
-            )
-        result.append(g._data)
+            lead = g.ndim - len(expected)
+            if lead < 0 or any(
+                n != 1 and n != m for n, m in zip(expected, g.shape[lead:], strict=True)
+            ):
+                raise RuntimeError(
+                    f"function {cls.__name__}Backward returned an invalid gradient at index "
+                    f"{i} - got {list(g.shape)} but expected shape {list(expected)}"
+                )
+            from core.ops._util import unbroadcast
+
+            data = unbroadcast(data, (expected, data.dtype))  # sum_to, like PyTorch
+        result.append(data)
     return tuple(result)

@@ -39,7 +39,7 @@ from core.ops.elementwise import (
     Where,
 )
 from core.ops.linalg import Linear, Matmul
-from core.ops.reduce import Cumsum, LogSumExp, MaxMin, Mean, Sum, Var
+from core.ops.reduce import Cumsum, LogSumExp, MaxMin, Mean, Std, Sum, Var
 from core.ops.shape import (
     Cat,
     Expand,
@@ -84,6 +84,7 @@ __all__ = [
     "LogSumExp",
     "MaxMin",
     "Mean",
+    "Std",
     "Sum",
     "Var",
     "Cat",
@@ -314,7 +315,11 @@ def var(input: Tensor, dim=None, *, correction=1, keepdim: bool = False, unbiase
 
 
 def std(input: Tensor, dim=None, *, correction=1, keepdim: bool = False, unbiased=None) -> Tensor:
-    return Sqrt.apply(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    if isinstance(dim, bool):  # std(x, False): the old positional `unbiased`
+        correction, dim = (1 if dim else 0), None
+    return Std.apply(input, norm_dims(dim, input.ndim), correction, keepdim)
 
 
 def _max_min(input: Tensor, dim, keepdim, other, is_max: bool):
@@ -324,7 +329,10 @@ def _max_min(input: Tensor, dim, keepdim, other, is_max: bool):
         return maximum(input, other) if is_max else minimum(input, other)
     if dim is None:
         return MaxMin.apply(input, None, False, is_max)
-    values, indices = MaxMin.apply(input, norm_dim(dim, input.ndim), keepdim, is_max)
+    d = norm_dim(dim, input.ndim)
+    if input.ndim == 0:  # dim 0 of a 0-d tensor is the tensor itself
+        input, keepdim = input.reshape(1), False
+    values, indices = MaxMin.apply(input, d, keepdim, is_max)
     return (return_types_max if is_max else return_types_min)(values, indices)
 
 
@@ -336,13 +344,9 @@ def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa:
     return _max_min(input, dim, keepdim, other, False)
 
 
-def amax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    if dim is None or isinstance(dim, int):
-        return max(input, dim, keepdim) if dim is None else max(input, dim, keepdim).values
-    out = input
-    for d in sorted((norm_dim(d, input.ndim) for d in dim), reverse=True):
-        out = max(out, d, keepdim).values
-    return out
+def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    # NOTE: unlike max(dim), ties share the gradient evenly (PyTorch)
+    return MaxMin.apply(input, norm_dims(dim, input.ndim), keepdim, True)
 
 
 def _arg(name: str, input: Tensor, dim, keepdim) -> Tensor:
@@ -374,7 +378,10 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
-    return Cumsum.apply(input, norm_dim(dim, input.ndim))
+    d = norm_dim(dim, input.ndim)
+    if input.ndim == 0:
+        return Cumsum.apply(input.reshape(1), 0).reshape(())
+    return Cumsum.apply(input, d)
 
 
 def prod(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
@@ -382,7 +389,11 @@ def prod(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     if dim is None:
         input, dim = input.reshape(-1), 0
     d = norm_dim(dim, input.ndim)
-    out = input.select(d, 0) if input.shape[d] else None
+    if input.ndim == 0:
+        return input * 1
+    if not input.shape[d]:  # the empty product is 1
+        return input.sum(d, keepdim) * 0 + 1
+    out = input.select(d, 0)
     for i in range(1, input.shape[d]):
         out = out * input.select(d, i)
     return out.unsqueeze(d) if keepdim else out
@@ -566,17 +577,22 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     d = norm_dim(dim, input.ndim)
-    return GetItem.apply(input, (slice(None),) * d + (slice(start, start + length),))
+    n = input.shape[d]
+    s = start + n if start < 0 else start
+    if not 0 <= s <= n or length < 0 or s + length > n:
+        raise RuntimeError(
+            f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({n}) "
+            f"of dim {d} of a tensor of shape {tuple(input.shape)}"
+        )
+    return GetItem.apply(input, (slice(None),) * d + (slice(s, s + length),))
 
 
 def flip(input: Tensor, dims) -> Tensor:
-    return Flip.apply(
-        input,
-        tuple(
-            norm_dim(d, input.ndim)
-            for d in _shape_args((dims,) if isinstance(dims, int) else (tuple(dims),))
-        ),
+    dims = tuple(
+        norm_dim(d, input.ndim)
+        for d in _shape_args((dims,) if isinstance(dims, int) else (tuple(dims),))
     )
+    return Flip.apply(input, dims) if input.ndim else Clone.apply(input)
 
 
 # -- linear algebra ------------------------------------------------------------------

@@ -37,8 +37,9 @@ def promote(out, a, b):
     float32."""
     if (
         out.dtype == _F64
-        and getattr(a, "dtype", None) != _F64
-        and getattr(b, "dtype", None) != _F64
+        # NOTE: not getattr(..., None): np.dtype(None) is float64, so None == _F64
+        and getattr(a, "dtype", _F32) != _F64
+        and getattr(b, "dtype", _F32) != _F64
     ):
         return out.astype(_F32)
     return out
@@ -59,11 +60,11 @@ def norm_dims(dim, ndim: int):
     if dim is None:
         return None
     if isinstance(dim, int):
-        return (norm_dim(dim, ndim),)
+        dim = (dim,)
     dims = tuple(sorted(norm_dim(d, ndim) for d in dim))
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
-    return dims if dims else None
+    return dims if dims and ndim else None  # a 0-d tensor's dim 0 is all of it
 
 
 def expand_reduced(g, shape, dims, keepdim: bool):

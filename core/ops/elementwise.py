@@ -83,7 +83,7 @@ class Pow(_Op):
             out = a ** (b.item() if hasattr(b, "item") and hasattr(b, "shape") else b)
         else:
             out = a**b
-        if not hasattr(a, "shape"):  # scalar ** tensor keeps the tensor's dtype
+        if not hasattr(a, "shape") and b.dtype.kind == "f":  # scalar ** float tensor
             out = out.astype(b.dtype, copy=False)
         out = promote(xp.asarray(out), a, b)
         na, nb = ctx.needs_input_grad

@@ -81,8 +81,9 @@ class Var(_Op):
 
 
 class MaxMin(_Op):
-    """max or min over all elements or one dim; ties share the gradient evenly when
-    reducing everything, and go to the returned index when reducing one dim (PyTorch)."""
+    """max or min over all elements (dim None), several dims (a tuple: amax) or one dim
+    (an int: values and indices); ties share the gradient evenly when reducing all or a
+    tuple of dims, and go to the returned index when reducing one dim (PyTorch)."""
 
     @staticmethod
     def forward(ctx, a, dim, keepdim, is_max):
@@ -93,9 +94,11 @@ class MaxMin(_Op):
                 "(it has no identity)"
             )
         ctx.a, ctx.dim, ctx.keep, ctx.is_max = a, dim, keepdim, is_max
-        if dim is None:
-            out = a.max() if is_max else a.min()
+        if dim is None or type(dim) is tuple:
+            out = a.max(axis=dim, keepdims=True) if is_max else a.min(axis=dim, keepdims=True)
             ctx.out = out
+            if not keepdim:
+                out = out.reshape(()) if dim is None else out.squeeze(dim)
             return xp.asarray(out)
         idx = a.argmax(axis=dim) if is_max else a.argmin(axis=dim)
         idx = xp.expand_dims(idx, dim)
@@ -109,14 +112,33 @@ class MaxMin(_Op):
     def backward(ctx, g, g_idx=None):
         xp = ctx.xp
         a = ctx.a
-        if ctx.dim is None:
+        if ctx.dim is None or type(ctx.dim) is tuple:
+            if not ctx.keep:
+                g = _keep(g, a.shape, ctx.dim)
             mask = a == ctx.out
-            return g * mask / mask.sum(), None, None, None
+            share = mask / mask.sum(axis=ctx.dim, keepdims=True, dtype=g.dtype)
+            return g * share, None, None, None
         if not ctx.keep:
             g = xp.expand_dims(g, ctx.dim)
         grad = xp.zeros(a.shape, dtype=g.dtype)
         xp.put_along_axis(grad, ctx.idx, g, axis=ctx.dim)
         return grad, None, None, None
+
+
+class Std(_Op):
+    """sqrt(var), fused so that a constant input gets a zero gradient, not nan (PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, dims, correction, keepdim):
+        out = ctx.xp.sqrt(Var.forward(ctx, a, dims, correction, keepdim))
+        ctx.out = out
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out = ctx.out
+        zero = out == 0
+        return Var.backward(ctx, g * ~zero / (2 * (out + zero)))
 
 
 class LogSumExp(_Op):
@@ -151,4 +173,4 @@ class Cumsum(_Op):
         return xp.flip(xp.flip(g, d).cumsum(axis=d), d), None
 
 
-__all__ = ["Sum", "Mean", "Var", "MaxMin", "LogSumExp", "Cumsum", "norm_dim", "norm_dims"]
+__all__ = ["Sum", "Mean", "Var", "Std", "MaxMin", "LogSumExp", "Cumsum", "norm_dim", "norm_dims"]

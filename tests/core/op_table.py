@@ -27,6 +27,8 @@ class Arg:
     shape: the tensor's shape. kind: "float" (differentiable unless grad=False),
     "int" (integers in [low, high)), "bool", or "fixed" (``value`` is used as is).
     low/high: the sampling range for floats (keep away from kinks and poles).
+    value: set on a "float" input, the exact values to use instead of a sample (zeros,
+    extremes); the input stays differentiable.
     """
 
     shape: tuple[int, ...] = ()
@@ -39,6 +41,9 @@ class Arg:
     def sample(self, rng: np.random.Generator) -> np.ndarray:
         if self.kind == "fixed":
             return np.array(self.value)
+        if self.value is not None:
+            exact = np.array(self.value, dtype=np.float64)
+            return exact.reshape(self.shape) if self.shape else exact
         if self.kind == "int":
             return rng.integers(int(self.low), int(self.high), size=self.shape, dtype=np.int64)
         if self.kind == "bool":
