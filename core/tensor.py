@@ -334,12 +334,17 @@ class Tensor:
     def retain_grad(self) -> None:
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._grad_fn is not None:
+            self._watch(keep_grad=True)
+
+    def _watch(self, keep_grad: bool) -> None:
+        """Have the engine stop at this non-leaf tensor: to run its hooks, and to fill
+        its .grad when ``keep_grad`` (retain_grad)."""
         fn = self._grad_fn
-        if fn is None:
-            return
         if fn._retained is None:
             fn._retained = {}
-        fn._retained[self._out_idx] = self
+        _, kept = fn._retained.get(self._out_idx, (self, False))
+        fn._retained[self._out_idx] = (self, kept or keep_grad)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a
@@ -351,7 +356,7 @@ class Tensor:
         except AttributeError:
             hooks = self._hooks = []
         if self._grad_fn is not None:
-            self.retain_grad()  # the engine reaches non-leaf tensors through _retained
+            self._watch(keep_grad=False)
         hooks.append(hook)
         return _RemovableHook(hooks, hook)
 

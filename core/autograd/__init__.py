@@ -37,7 +37,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=Fal
 
 def _retains(x) -> bool:
     retained = x._grad_fn._retained
-    return bool(retained) and x._out_idx in retained
+    return bool(retained) and retained.get(x._out_idx, (None, False))[1]
 
 
 __all__ = [

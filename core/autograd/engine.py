@@ -69,13 +69,15 @@ def _run_hooks(hooks, tensor: Tensor, g):
 
 def _retain(node, slot: list) -> None:
     """Give non-leaf tensors that asked for it (retain_grad, hooks) their gradient."""
-    for i, tensor in node._retained.items():
+    for i, (tensor, keep_grad) in node._retained.items():
         g = slot[i]
         if g is None:
             continue
         hooks = getattr(tensor, "_hooks", None)
         if hooks:
             g = slot[i] = _run_hooks(hooks, tensor, g)
+        if not keep_grad:
+            continue
         prev = tensor._grad
         tensor._grad = _make(
             g.copy() if prev is None else prev._data + g, tensor._device, False, None

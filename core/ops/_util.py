@@ -42,6 +42,11 @@ def promote(out, a, b):
         and getattr(b, "dtype", _F32) != _F64
     ):
         return out.astype(_F32)
+    if out.dtype == _F64:
+        # a 0-d float64 operand is weak against an n-d float operand, as in PyTorch
+        for x, y in ((a, b), (b, a)):
+            if getattr(x, "ndim", 1) == 0 and getattr(y, "ndim", 0) > 0 and y.dtype.kind == "f":
+                return out.astype(y.dtype)
     return out
 
 

@@ -304,6 +304,20 @@ def test_hook_on_a_non_leaf_changes_what_flows_upstream():
     assert x.grad.tolist() == [10.0, 0.0]
 
 
+def test_hook_on_a_non_leaf_leaves_its_grad_unset_unless_retained():
+    x = core.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    seen = []
+    y.register_hook(lambda g: seen.append(g.tolist()))
+    (y * y).sum().backward(retain_graph=True)
+    assert seen == [[6.0, 12.0]]
+    assert y.grad is None  # as in PyTorch: a hook does not retain the gradient
+    y.retain_grad()
+    (y * y).sum().backward()
+    assert y.grad.tolist() == [6.0, 12.0]
+    assert len(seen) == 2
+
+
 def test_hook_on_a_non_leaf_is_called_once_with_the_summed_gradient():
     x = leaf([1.0])
     y = x * 2

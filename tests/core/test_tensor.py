@@ -807,3 +807,11 @@ def test_assigning_data_replaces_the_values_but_keeps_the_leaf():
     w.data = core.tensor([5.0, 6.0])
     assert w.tolist() == [5.0, 6.0]
     assert w.requires_grad and w.is_leaf
+
+
+def test_a_0d_float64_tensor_does_not_promote_a_float32_tensor():
+    x = core.ones(3)
+    s = core.tensor(2.0, dtype=core.float64)
+    assert (x * s).dtype == core.float32
+    assert (s + x).dtype == core.float32
+    assert (core.ones(3, dtype=core.float64) * core.tensor(2.0)).dtype == core.float64
