@@ -88,6 +88,7 @@ from core.ops import (
     pow,
     prod,
     relu,
+    remainder,
     repeat,
     reshape,
     rsqrt,

@@ -636,7 +636,10 @@ class Tensor:
         return _ops.no_grad_binary("floor_divide", _operand(other, self), self)
 
     def __mod__(self, other):
-        return _ops.no_grad_binary("remainder", self, _operand(other, self))
+        return _ops.Remainder.apply(self, _operand(other, self))
+
+    def __rmod__(self, other):
+        return _ops.Remainder.apply(_operand(other, self), self)
 
     def __pow__(self, exponent):
         return _ops.pow(self, exponent)

@@ -29,6 +29,7 @@ from core.ops.elementwise import (
     Neg,
     Pow,
     Relu,
+    Remainder,
     Sigmoid,
     Sign,
     Sin,
@@ -39,7 +40,7 @@ from core.ops.elementwise import (
     Where,
 )
 from core.ops.linalg import Linear, Matmul
-from core.ops.reduce import Cumsum, LogSumExp, MaxMin, Mean, Std, Sum, Var
+from core.ops.reduce import Cumsum, LogSumExp, MaxMin, Mean, Prod, Std, Sum, Var
 from core.ops.shape import (
     Cat,
     Expand,
@@ -150,6 +151,12 @@ def sub(input, other, *, alpha=1) -> Tensor:
 
 def mul(input, other) -> Tensor:
     return input * other
+
+
+def remainder(input, other) -> Tensor:
+    if not isinstance(input, Tensor):
+        return other.__rmod__(input)
+    return input % other
 
 
 def div(input, other, *, rounding_mode=None) -> Tensor:
@@ -385,18 +392,13 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
 
 
 def prod(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    # exp(sum(log|x|)) would break at zeros; composing products keeps gradients exact
     if dim is None:
-        input, dim = input.reshape(-1), 0
-    d = norm_dim(dim, input.ndim)
+        out = Prod.apply(input.reshape(-1), 0, False)
+        return out.reshape((1,) * input.ndim) if keepdim else out
     if input.ndim == 0:
-        return input * 1
-    if not input.shape[d]:  # the empty product is 1
-        return input.sum(d, keepdim) * 0 + 1
-    out = input.select(d, 0)
-    for i in range(1, input.shape[d]):
-        out = out * input.select(d, i)
-    return out.unsqueeze(d) if keepdim else out
+        norm_dim(dim, 1)
+        return Prod.apply(input.reshape(1), 0, False)
+    return Prod.apply(input, norm_dim(dim, input.ndim), keepdim)
 
 
 # -- shapes --------------------------------------------------------------------------
@@ -687,6 +689,7 @@ def _bind_methods() -> None:
         "dot": dot,
         "outer": outer,
         "masked_fill": masked_fill,
+        "remainder": remainder,
         "square": square,
         "neg": neg,
         "mul": mul,

@@ -109,6 +109,25 @@ class Pow(_Op):
         return ga, gb
 
 
+class Remainder(_Op):
+    """a - floor(a / b) * b: the sign follows the divisor (Python's %, torch.remainder)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if any(ctx.needs_input_grad):
+            ctx.a, ctx.b = a, b
+            ctx.m = (meta(a), meta(b))
+        return promote(ctx.xp.asarray(ctx.xp.remainder(a, b)), a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        na, nb = ctx.needs_input_grad
+        return (
+            unbroadcast(g, ctx.m[0]) if na else None,
+            unbroadcast(-g * ctx.xp.floor(ctx.a / ctx.b), ctx.m[1]) if nb else None,
+        )
+
+
 class Maximum(_Op):
     @staticmethod
     def forward(ctx, a, b):

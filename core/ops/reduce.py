@@ -158,6 +158,33 @@ class LogSumExp(_Op):
         return g * ctx.xp.exp(ctx.a - ctx.s), None, None
 
 
+class Prod(_Op):
+    @staticmethod
+    def forward(ctx, a, dim, keepdim):
+        ctx.a, ctx.dim, ctx.keep = a, dim, keepdim
+        out = a.prod(axis=dim, keepdims=keepdim)
+        if a.dtype.kind in "bui":
+            out = out.astype("int64")
+        return ctx.xp.asarray(out)
+
+    @staticmethod
+    def backward(ctx, g):
+        # NOTE: d prod / d a_i = product of the others = (exclusive cumprod from the left)
+        # * (exclusive cumprod from the right); exact with zeros, unlike prod / a_i
+        xp, a, d = ctx.xp, ctx.a, ctx.dim
+        if not ctx.keep:
+            g = xp.expand_dims(g, d)
+        n = a.shape[d]
+        if n == 0:
+            return xp.zeros_like(a), None, None
+        head = (slice(None),) * d
+        ones = xp.ones_like(a[head + (slice(0, 1),)])
+        left = xp.cumprod(xp.concatenate([ones, a[head + (slice(0, n - 1),)]], d), d)
+        rev = xp.flip(a, d)
+        right = xp.cumprod(xp.concatenate([ones, rev[head + (slice(0, n - 1),)]], d), d)
+        return g * left * xp.flip(right, d), None, None
+
+
 class Cumsum(_Op):
     @staticmethod
     def forward(ctx, a, dim):
