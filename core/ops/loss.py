@@ -1,3 +1,683 @@
-"""loss ops and their nn.functional entry points (filled in by the loss work)."""
+"""Losses: fused Functions (one forward, one backward each) and their nn.functional
+entry points, with PyTorch's reductions, weighting and error messages.
 
-__all__: list[str] = []
+PyTorch's deprecated ``size_average`` / ``reduce`` arguments are not supported: use
+``reduction``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from core import backend as _backend
+from core._state import state
+from core.autograd.function import Function
+from core.ops import _recorded
+from core.ops._util import meta, unbroadcast
+from core.tensor import Tensor, _make
+
+__all__ = [
+    "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "cross_entropy",
+    "nll_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "one_hot",
+]
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+class _Op(Function):
+    raw = True
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _no_grad_for(name: str, arg: str, t: Tensor | None) -> None:
+    """PyTorch refuses weights that require grad where it has no derivative for them."""
+    if t is not None and t.requires_grad and state.grad_enabled:
+        raise RuntimeError(
+            f"The function '{name}' is not differentiable with respect to argument "
+            f"'{arg}'. This input cannot have requires_grad True."
+        )
+
+
+def _reduce(xp, loss, reduction: str, denom=None):
+    """Reduce an elementwise loss; 'mean' divides by denom (default: the element count)."""
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "sum":
+        return xp.asarray(total)
+    if denom is None:
+        denom = loss.size
+    if isinstance(denom, int):
+        return xp.asarray(total / denom if denom else total * xp.nan)
+    # NOTE: 0/0 (every target ignored) is nan, as in PyTorch, without a divide warning
+    return xp.asarray(total / xp.where(denom == 0, xp.nan, denom).astype(denom.dtype))
+
+
+def _upstream(xp, g, reduction: str, denom):
+    """The upstream gradient scaled for each loss element (broadcastable)."""
+    if reduction != "mean":
+        return g
+    if isinstance(denom, int):
+        return g / denom if denom else g * 0
+    # NOTE: an all-ignored batch gets a zero gradient, not nan, as in PyTorch
+    return g / xp.where(denom == 0, 1, denom).astype(denom.dtype)
+
+
+def _broadcast_shape(name: str, *shapes) -> tuple:
+    """The broadcast of shapes, or an error naming them (pure shape arithmetic)."""
+    ndim = max(len(s) for s in shapes)
+    out = []
+    for i in range(ndim):
+        sizes = {s[i - ndim + len(s)] for s in shapes if i - ndim + len(s) >= 0} - {1}
+        if len(sizes) > 1:
+            raise RuntimeError(
+                f"{name}: shapes {', '.join(str(tuple(s)) for s in shapes)} cannot be "
+                "broadcast together"
+            )
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+# -- regression losses ---------------------------------------------------------------
+class _Pointwise(_Op):
+    """loss = reduce(weight * f(input - target)); subclasses define f and f'."""
+
+    weight_mean = True  # weighted 'mean' divides by sum(weight) (mse, l1); else by count
+
+    @staticmethod
+    def f(xp, d, param):
+        raise NotImplementedError
+
+    @staticmethod
+    def df(xp, d, param):
+        raise NotImplementedError
+
+    @staticmethod
+    def forward(ctx, x, y, w, reduction, param):
+        xp = ctx.xp
+        cls = type(ctx)
+        if y.dtype.kind not in "fc":
+            y = y.astype(x.dtype)
+        d = x - y
+        loss = cls.f(xp, d, param)
+        denom = None
+        if w is not None:
+            lw = loss * w
+            if reduction == "mean" and cls.weight_mean:
+                denom = w.sum()
+        else:
+            lw = loss
+        out = _reduce(xp, lw, reduction, denom)
+        ctx.d, ctx.w, ctx.param, ctx.reduction = d, w, param, reduction
+        ctx.m = (meta(x), meta(y), meta(w))
+        ctx.denom = denom if denom is not None else lw.size
+        ctx.out = out
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        cls = type(ctx)
+        nx, ny, nw = ctx.needs_input_grad[:3]
+        d, w, reduction = ctx.d, ctx.w, ctx.reduction
+        coef = _upstream(xp, g, reduction, ctx.denom)
+        gx = gy = gw = None
+        if nx or ny:
+            gd = coef * cls.df(xp, d, ctx.param)
+            if w is not None:
+                gd = gd * w
+            gx = unbroadcast(gd, ctx.m[0]) if nx else None
+            gy = unbroadcast(-gd, ctx.m[1]) if ny else None
+        if nw:
+            loss = cls.f(xp, d, ctx.param)
+            if reduction == "mean" and cls.weight_mean:
+                loss = loss - ctx.out  # d/dw of sum(w l) / sum(w)
+            gw = unbroadcast(coef * loss, ctx.m[2])
+        return gx, gy, gw, None, None
+
+
+class MseLoss(_Pointwise):
+    @staticmethod
+    def f(xp, d, param):
+        return d * d
+
+    @staticmethod
+    def df(xp, d, param):
+        return 2 * d
+
+
+class L1Loss(_Pointwise):
+    @staticmethod
+    def f(xp, d, param):
+        return xp.abs(d)
+
+    @staticmethod
+    def df(xp, d, param):
+        return xp.sign(d)
+
+
+class SmoothL1Loss(_Pointwise):
+    @staticmethod
+    def f(xp, d, beta):
+        a = xp.abs(d)
+        return xp.where(a < beta, (0.5 / beta) * d * d, a - 0.5 * beta).astype(d.dtype, copy=False)
+
+    @staticmethod
+    def df(xp, d, beta):
+        return xp.where(xp.abs(d) < beta, d / beta, xp.sign(d)).astype(d.dtype, copy=False)
+
+
+class HuberLoss(_Pointwise):
+    weight_mean = False  # PyTorch's weighted huber 'mean' is mean(weight * loss)
+
+    @staticmethod
+    def f(xp, d, delta):
+        a = xp.abs(d)
+        return xp.where(a <= delta, 0.5 * d * d, delta * (a - 0.5 * delta)).astype(
+            d.dtype, copy=False
+        )
+
+    @staticmethod
+    def df(xp, d, delta):
+        return xp.where(xp.abs(d) <= delta, d, delta * xp.sign(d)).astype(d.dtype, copy=False)
+
+
+def _pointwise(
+    name: str, cls, input: Tensor, target: Tensor, reduction: str, weight, param
+) -> Tensor:
+    _check_reduction(reduction)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"{name}: expected a floating-point input, got {input.dtype.name} of shape "
+            f"{tuple(input.shape)}"
+        )
+    if target.shape != input.shape:
+        warnings.warn(
+            f"Using a target size ({tuple(target.shape)}) that is different to the input "
+            f"size ({tuple(input.shape)}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=3,
+        )
+        _broadcast_shape(name, input.shape, target.shape)
+    if weight is not None and weight.shape != input.shape:
+        raise ValueError(
+            f"Weights and input must have the same size: weight has shape "
+            f"{tuple(weight.shape)}, input has shape {tuple(input.shape)}."
+        )
+    return cls.apply(input, target, weight, reduction, param)
+
+
+def mse_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", weight: Tensor | None = None
+) -> Tensor:
+    """Squared error; a weighted 'mean' is sum(weight * loss) / sum(weight)."""
+    return _pointwise("mse_loss", MseLoss, input, target, reduction, weight, None)
+
+
+def l1_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", weight: Tensor | None = None
+) -> Tensor:
+    """Absolute error; a weighted 'mean' is sum(weight * loss) / sum(weight)."""
+    return _pointwise("l1_loss", L1Loss, input, target, reduction, weight, None)
+
+
+def smooth_l1_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0
+) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (l1_loss for beta=0)."""
+    if beta < 0:
+        raise RuntimeError(
+            f"smooth_l1_loss does not support negative values for beta (got beta={beta})."
+        )
+    if beta == 0:
+        return _pointwise("smooth_l1_loss", L1Loss, input, target, reduction, None, None)
+    return _pointwise("smooth_l1_loss", SmoothL1Loss, input, target, reduction, None, float(beta))
+
+
+def huber_loss(
+    input: Tensor,
+    target: Tensor,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Tensor | None = None,
+) -> Tensor:
+    """0.5 d^2 where |d| <= delta, delta (|d| - 0.5 delta) elsewhere."""
+    if delta <= 0:
+        raise RuntimeError(
+            f"huber_loss does not support non-positive values for delta, got {delta}"
+        )
+    return _pointwise("huber_loss", HuberLoss, input, target, reduction, weight, float(delta))
+
+
+# -- classification: cross entropy and NLL -------------------------------------------
+def _class_layout(name: str, input: Tensor, target: Tensor) -> tuple:
+    """(N, C, D, out_shape, probs): input viewed as (N, C, D), D the product of the
+    extra dims; out_shape is the 'none' result's shape; probs: class-probability target."""
+    shape = input.shape
+    if input.ndim == 0:
+        raise ValueError(
+            f"{name}: input must have shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor"
+        )
+    if input.ndim == 1:  # unbatched (C,)
+        n, c, d, out_shape = 1, shape[0], 1, ()
+    else:
+        n, c = shape[0], shape[1]
+        d = 1
+        for s in shape[2:]:
+            d *= s
+        out_shape = (shape[0],) + tuple(shape[2:])
+    probs = target.dtype.is_floating_point
+    if target.shape == shape and name == "cross_entropy":
+        if not probs:
+            raise RuntimeError(
+                f"Expected floating point type for target with class probabilities, got "
+                f"{target.dtype.name} (input and target both have shape {tuple(shape)}; "
+                f"class-index targets have shape {out_shape})"
+            )
+        return n, c, d, out_shape, True
+    if probs:
+        raise RuntimeError(
+            f"{name}: expected target dtype to be an integer type (class indices) of shape "
+            f"{out_shape}, but got {target.dtype.name} of shape {tuple(target.shape)}."
+            + (
+                f" Class-probability targets must have the input's shape {tuple(shape)}."
+                if name == "cross_entropy"
+                else ""
+            )
+        )
+    if target.dtype.name == "bool":
+        raise RuntimeError(f"{name}: expected integer class indices, got a bool target")
+    if target.shape != out_shape:
+        if input.ndim == 2 and target.ndim == 1:
+            raise ValueError(
+                f"Expected input batch_size ({shape[0]}) to match target batch_size "
+                f"({target.shape[0]}): input has shape {tuple(shape)}, target has shape "
+                f"{tuple(target.shape)}."
+            )
+        raise RuntimeError(
+            f"{name}: expected target size {list(out_shape)}, got {list(target.shape)} "
+            f"(input has shape {tuple(shape)})"
+        )
+    return n, c, d, out_shape, False
+
+
+def _check_weight(name: str, weight, c: int) -> None:
+    if weight is not None and weight.shape != (c,):
+        raise RuntimeError(
+            f"{name}: weight tensor should be defined either for all {c} classes or no "
+            f"classes but got weight tensor of shape: {list(weight.shape)}"
+        )
+
+
+def _class_indices(xp, name, t, ignore_index, n, c, d):
+    """Validated targets as (N, D) plus the flat index of each target in an (N, C, D)
+    array and the mask of targets that count."""
+    t = t.reshape(n, d).astype("int64", copy=False)
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= c))
+    # NOTE: one device sync; out-of-range indices would otherwise wrap silently
+    if bool(bad.any()):
+        value = int(t[bad].reshape(-1)[0])
+        raise IndexError(
+            f"{name}: Target {value} is out of bounds: class indices must be in "
+            f"[0, {c - 1}] for {c} classes (or equal ignore_index={ignore_index})"
+        )
+    safe = xp.where(valid, t, 0)
+    flat = (xp.arange(n, dtype="int64")[:, None] * (c * d) + xp.arange(d, dtype="int64")) + (
+        safe * d
+    )  # (N, D) offsets into the flattened (N, C, D) array
+    return safe, flat, valid
+
+
+class CrossEntropy(_Op):
+    """log_softmax + NLL over the class dim, fused: one forward, one backward."""
+
+    @staticmethod
+    def forward(ctx, x, t, w, ignore_index, reduction, smoothing, layout):
+        xp = ctx.xp
+        n, c, d, out_shape, probs = layout
+        x3 = x.reshape(n, c, d)
+        wc = None if w is None else w.reshape(1, c, 1)  # (1, C, 1)
+        m = x3.max(axis=1, keepdims=True)  # (N, 1, D)
+        z = x3 - m  # (N, C, D), <= 0
+        if probs:
+            q = t.reshape(n, c, d)
+            if smoothing:
+                q = q * (1 - smoothing) + smoothing / c
+            if wc is not None:
+                q = q * wc
+            qz = (q * z).sum(axis=1)  # (N, D)
+            s_q = q.sum(axis=1)  # (N, D): sum_c q
+            denom = n * d
+        else:
+            safe, flat, valid = _class_indices(xp, "cross_entropy", t, ignore_index, n, c, d)
+            valid = valid.astype(x.dtype)  # (N, D) 0/1
+            wt = valid if w is None else w[safe] * valid  # (N, D)
+            qz = (1 - smoothing) * wt * z.reshape(-1)[flat]
+            s_q = (1 - smoothing) * wt
+            if smoothing:
+                # PyTorch's smoothing term: eps / C * sum_c w_c * (-logp_c), zero if ignored
+                wz = z.sum(axis=1) if wc is None else (z * wc).sum(axis=1)  # (N, D)
+                wsum = c if w is None else w.sum()
+                qz = qz + (smoothing / c) * valid * wz
+                s_q = s_q + (smoothing / c) * wsum * valid
+            denom = wt.sum()
+        xp.exp(z, out=z)
+        sumexp = z.sum(axis=1)  # (N, D)
+        logs = xp.log(sumexp)
+        loss = s_q * logs - qz  # -sum_c q_c (z_c - log sum exp z)
+        out = _reduce(xp, loss.reshape(out_shape), reduction, denom)
+        nx, nt = ctx.needs_input_grad[:2]
+        if nx or nt:
+            ctx.layout, ctx.reduction, ctx.denom = layout, reduction, denom
+            ctx.x_meta, ctx.t_meta = meta(x), meta(t)
+            ctx.s_q, ctx.smoothing = s_q, smoothing
+            if nx:
+                z /= sumexp[:, None, :]  # softmax, in place
+                ctx.p = z
+                if probs:
+                    ctx.q = q
+                else:
+                    ctx.flat, ctx.wt, ctx.valid, ctx.wc = flat, wt, valid, wc
+            if nt:  # probability targets: d loss / d t needs log_softmax
+                ctx.logp = x3 - (m + logs[:, None, :])
+                ctx.wc = wc
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        n, c, d, out_shape, probs = ctx.layout
+        coef = _upstream(xp, g, ctx.reduction, ctx.denom)
+        coef = xp.broadcast_to(coef, out_shape).reshape(n, 1, d)  # (N, 1, D)
+        nx, nt = ctx.needs_input_grad[:2]
+        gx = gt = None
+        if nx:
+            # d loss / d z_c = sum_c(q) * softmax_c - q_c
+            gx = ctx.p * (coef * ctx.s_q[:, None, :])
+            if probs:
+                gx -= coef * ctx.q
+            else:
+                eps = ctx.smoothing
+                if eps:
+                    wc = 1 if ctx.wc is None else ctx.wc
+                    gx -= (eps / c) * wc * (coef * ctx.valid[:, None, :])
+                gflat = gx.reshape(-1)
+                gflat[ctx.flat] -= (1 - eps) * ctx.wt * coef[:, 0, :]
+            shape, dtype = ctx.x_meta
+            gx = gx.reshape(shape).astype(dtype, copy=False)
+        if nt:
+            gt = -(1 - ctx.smoothing) * coef * ctx.logp
+            if ctx.wc is not None:
+                gt = gt * ctx.wc
+            shape, dtype = ctx.t_meta
+            gt = gt.reshape(shape).astype(dtype, copy=False)
+        return gx, gt, None, None, None, None, None
+
+
+class NllLoss(_Op):
+    """-weight[t] * input[t] with PyTorch's weighted mean."""
+
+    @staticmethod
+    def forward(ctx, x, t, w, ignore_index, reduction, layout):
+        xp = ctx.xp
+        n, c, d, out_shape, _ = layout
+        safe, flat, valid = _class_indices(xp, "nll_loss", t, ignore_index, n, c, d)
+        wt = valid.astype(x.dtype) if w is None else w[safe] * valid  # (N, D)
+        loss = -wt * x.reshape(-1)[flat]
+        denom = wt.sum()
+        out = _reduce(xp, loss.reshape(out_shape), reduction, denom)
+        ctx.layout, ctx.reduction, ctx.denom = layout, reduction, denom
+        ctx.flat, ctx.wt, ctx.shape, ctx.dtype = flat, wt, x.shape, x.dtype
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        n, c, d, out_shape, _ = ctx.layout
+        coef = xp.broadcast_to(_upstream(xp, g, ctx.reduction, ctx.denom), out_shape)
+        gx = xp.zeros(ctx.shape, dtype=ctx.dtype)
+        gx.reshape(-1)[ctx.flat] = -ctx.wt * coef.reshape(n, d)
+        return gx, None, None, None, None, None
+
+
+def _class_loss_args(name, input, target, weight, reduction):
+    _check_reduction(reduction)
+    if not isinstance(target, Tensor):
+        raise TypeError(f"{name}: target must be a Tensor, got {type(target).__name__}")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"{name}: expected a floating-point input, got {input.dtype.name} of shape "
+            f"{tuple(input.shape)}"
+        )
+    layout = _class_layout(name, input, target)
+    _check_weight(name, weight, layout[1])
+    return layout
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross entropy of logits input (C,), (N, C) or (N, C, d1, ...) against class
+    indices (integers of shape (), (N,) or (N, d1, ...)) or class probabilities (the
+    input's shape). A weighted 'mean' over class indices divides by the summed weights
+    of the targets that are not ignored (nan when all are); over probabilities by the
+    number of samples."""
+    layout = _class_loss_args("cross_entropy", input, target, weight, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if layout[4] and ignore_index >= 0:
+        raise RuntimeError(
+            f"ignore_index is not supported for floating point target (got ignore_index="
+            f"{ignore_index} with a probability target of shape {tuple(target.shape)})"
+        )
+    _no_grad_for("cross_entropy", "weight", weight)
+    return CrossEntropy.apply(
+        input, target, weight, int(ignore_index), reduction, float(label_smoothing), layout
+    )
+
+
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log likelihood of log-probabilities input (C,), (N, C) or (N, C, d1, ...)
+    at integer class targets, with PyTorch's weighted mean."""
+    layout = _class_loss_args("nll_loss", input, target, weight, reduction)
+    _no_grad_for("nll_loss_forward", "weight", weight)
+    return NllLoss.apply(input, target, weight, int(ignore_index), reduction, layout)
+
+
+# -- binary classification -----------------------------------------------------------
+def _log_or(xp, a, fill):
+    """log(a) where a > 0, fill elsewhere (no divide-by-zero warning)."""
+    pos = a > 0
+    return xp.where(pos, xp.log(xp.where(pos, a, 1)), fill).astype(a.dtype, copy=False)
+
+
+class BinaryCrossEntropy(_Op):
+    """-w (y log x + (1 - y) log(1 - x)), each log clamped to >= -100 as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, y, w, reduction):
+        xp = ctx.xp
+        # NOTE: one device sync, like PyTorch's CPU check
+        if bool(((x < 0) | (x > 1)).any()):
+            raise RuntimeError(
+                f"all elements of input should be between 0 and 1 (binary_cross_entropy "
+                f"input of shape {tuple(x.shape)} has values outside [0, 1]; apply "
+                "sigmoid first, or use binary_cross_entropy_with_logits)"
+            )
+        logx = xp.maximum(_log_or(xp, x, -100), -100)
+        log1mx = xp.maximum(_log_or(xp, 1 - x, -100), -100)
+        loss = -(y * logx + (1 - y) * log1mx)
+        if w is not None:
+            loss = loss * w
+        out = _reduce(xp, loss, reduction)
+        ctx.x, ctx.y, ctx.w, ctx.reduction = x, y, w, reduction
+        ctx.n, ctx.lshape = loss.size, loss.shape
+        ctx.m = (meta(x), meta(y))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        x, y, w = ctx.x, ctx.y, ctx.w
+        coef = g / ctx.n if ctx.reduction == "mean" else g
+        if w is not None:
+            coef = coef * w
+        nx, ny = ctx.needs_input_grad[:2]
+        gx = gy = None
+        if nx:
+            # PyTorch's gradient: (x - y) / max(x (1 - x), 1e-12)
+            gx = unbroadcast(coef * (x - y) / xp.maximum(x * (1 - x), 1e-12), ctx.m[0])
+        if ny:
+            # -logit(x), unclamped (+-inf at 0 and 1), as in PyTorch
+            glog = _log_or(xp, 1 - x, -xp.inf) - _log_or(xp, x, -xp.inf)
+            gy = unbroadcast(xp.broadcast_to(coef * glog, ctx.lshape), ctx.m[1])
+        return gx, gy, None, None
+
+
+class BinaryCrossEntropyWithLogits(_Op):
+    """w ((1 - y) x + (1 + (pw - 1) y) softplus(-x)): stable for any logit."""
+
+    @staticmethod
+    def forward(ctx, x, y, w, pw, reduction):
+        xp = ctx.xp
+        sp = xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0)  # softplus(-x)
+        lw = 1 if pw is None else 1 + (pw - 1) * y
+        loss = (1 - y) * x + lw * sp
+        if w is not None:
+            loss = loss * w
+        out = _reduce(xp, loss, reduction)
+        ctx.x, ctx.y, ctx.w, ctx.pw, ctx.sp, ctx.lw = x, y, w, pw, sp, lw
+        ctx.reduction, ctx.n, ctx.lshape = reduction, loss.size, loss.shape
+        ctx.m = (meta(x), meta(y))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        x, y, w, pw = ctx.x, ctx.y, ctx.w, ctx.pw
+        coef = g / ctx.n if ctx.reduction == "mean" else g
+        if w is not None:
+            coef = coef * w
+        nx, ny = ctx.needs_input_grad[:2]
+        gx = gy = None
+        if nx:
+            e = xp.exp(-xp.abs(x))
+            sig_neg = xp.where(x >= 0, e / (1 + e), 1 / (1 + e))  # sigmoid(-x)
+            gx = unbroadcast(coef * ((1 - y) - ctx.lw * sig_neg), ctx.m[0])
+        if ny:
+            gyl = -x if pw is None else (pw - 1) * ctx.sp - x
+            gy = unbroadcast(xp.broadcast_to(coef * gyl, ctx.lshape), ctx.m[1])
+        return gx, gy, None, None, None
+
+
+def _binary_args(name: str, input: Tensor, target: Tensor, reduction: str) -> None:
+    _check_reduction(reduction)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Using a target size ({tuple(target.shape)}) that is different to the input "
+            f"size ({tuple(input.shape)}) is deprecated. Please ensure they have the same size."
+            if name == "binary_cross_entropy"
+            else f"Target size ({tuple(target.shape)}) must be the same as input size "
+            f"({tuple(input.shape)})"
+        )
+    for what, t in (("input", input), ("target", target)):
+        if not t.dtype.is_floating_point:
+            raise RuntimeError(
+                f"{name}: expected a floating-point {what}, got {t.dtype.name} of shape "
+                f"{tuple(t.shape)}. Convert it with .float() first."
+            )
+
+
+def _broadcasts_to(name: str, arg: str, t: Tensor, input: Tensor) -> None:
+    try:
+        ok = _broadcast_shape(name, t.shape, input.shape) == tuple(input.shape)
+    except RuntimeError:
+        ok = False
+    if not ok:
+        raise RuntimeError(
+            f"{name}: {arg} of shape {tuple(t.shape)} must broadcast to the input's shape "
+            f"{tuple(input.shape)}"
+        )
+
+
+def binary_cross_entropy(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
+) -> Tensor:
+    """Binary cross entropy of probabilities input in [0, 1] (logs clamped at -100)."""
+    _binary_args("binary_cross_entropy", input, target, reduction)
+    if weight is not None:
+        _broadcasts_to("binary_cross_entropy", "weight", weight, input)
+    _no_grad_for("binary_cross_entropy", "weight", weight)
+    return BinaryCrossEntropy.apply(input, target, weight, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """sigmoid + binary cross entropy of logits, fused and stable; pos_weight scales the
+    positive term (broadcast over the input, e.g. one per class of the last dim)."""
+    name = "binary_cross_entropy_with_logits"
+    _binary_args(name, input, target, reduction)
+    for arg, t in (("weight", weight), ("pos_weight", pos_weight)):
+        if t is not None:
+            _broadcasts_to(name, arg, t, input)
+            _no_grad_for(name, arg, t)
+    return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
+
+
+# -- targets -------------------------------------------------------------------------
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot encoding with a trailing dim of num_classes (-1: max + 1)."""
+    if tensor.dtype.name != "int64":
+        raise RuntimeError(
+            f"one_hot is only applicable to index tensor of type LongTensor (got "
+            f"{tensor.dtype.name} of shape {tuple(tensor.shape)})."
+        )
+    xp = _backend.get(tensor._device).xp
+    a = tensor._data
+    if a.size == 0:
+        if num_classes == -1:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    else:
+        lo, hi = (int(v) for v in xp.stack([a.min(), a.max()]).tolist())
+        if lo < 0:
+            raise RuntimeError(f"Class values must be non-negative (got {lo}).")
+        if num_classes == -1:
+            num_classes = hi + 1
+        elif hi >= num_classes:
+            raise RuntimeError(
+                f"Class values must be smaller than num_classes (got {hi} with "
+                f"num_classes={num_classes})."
+            )
+    if num_classes < 0:
+        raise RuntimeError(f"one_hot: num_classes must be -1 or non-negative, got {num_classes}")
+    out = (a[..., None] == xp.arange(num_classes, dtype=a.dtype)).astype("int64")
+    return _recorded("one_hot", (tensor,), _make(out, tensor._device, False, None))
