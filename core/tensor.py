@@ -208,7 +208,7 @@ class Tensor:
     def size(self, dim: int | None = None):
         if dim is None:
             return self._data.shape
-        return self._data.shape[_norm_dim(dim, self.ndim)]
+        return self._data.shape[_ops.norm_dim(dim, self.ndim)]
 
     def numel(self) -> int:
         return _pyint(self._data.size)
@@ -758,15 +758,6 @@ _TYPE_NAMES = {
 
 
 _FAST_OPERANDS = (Tensor, _pyint, _pyfloat)  # a tuple: isinstance is faster than with a union
-
-
-def _norm_dim(dim: int, ndim: int) -> int:
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
-        )
-    return dim % n
 
 
 def _as_tensor(value, like: Tensor) -> Tensor:
