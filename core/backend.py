@@ -56,6 +56,7 @@ def _scipy_erf():
 CPU = Backend("cpu", np, _scipy_erf(), np.lib.stride_tricks.as_strided, np.add.at)
 _BACKENDS: dict[str, Backend] = {"cpu": CPU}
 XP: dict[str, Any] = {"cpu": np}  # device -> array module, for the hot path
+ARRAY_TYPES: set = {np.ndarray}  # the array classes of the backends in use
 _cuda_lock = threading.Lock()
 _cuda_error: str | None = None  # why "cuda" cannot be used, once probed
 
@@ -97,6 +98,7 @@ def cuda_backend() -> Backend:
             if probed is not None:
                 _BACKENDS["cuda"] = probed
                 XP["cuda"] = probed.xp
+                ARRAY_TYPES.add(probed.xp.ndarray)
     if "cuda" in _BACKENDS:
         return _BACKENDS["cuda"]
     raise DeviceError(f'Device "cuda" is not available: {_cuda_error}')

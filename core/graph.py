@@ -86,8 +86,6 @@ class Recorder:
         self._serial = next(_serials)
         self._t0: list[float] = []
         self._forward_ids: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self._leaf_ids: dict[int, int] = {}
-        self._leaf_refs: list = []  # keeps leaf tensors alive so their ids stay unique
 
     # -- called by Function.apply and the backward engine ------------------------------
     def begin_op(self) -> None:
@@ -146,9 +144,6 @@ class Recorder:
         rec = getattr(t, "_rec", None)
         if rec is not None and rec[0] == self._serial:
             return rec[1]
-        leaf = self._leaf_ids.get(id(t))
-        if leaf is not None:
-            return leaf
         node = OpNode(
             id=len(self.nodes),
             op="parameter" if t._requires_grad else "input",
@@ -160,8 +155,7 @@ class Recorder:
             scope=state.scope_path,
         )
         self.nodes.append(node)
-        self._leaf_ids[id(t)] = node.id
-        self._leaf_refs.append(t)
+        t._rec = (self._serial, node.id, 0)  # no reference kept: batches can be freed
         return node.id
 
     # -- results ----------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import numbers
+import weakref
 
 import numpy as np
 
@@ -86,6 +87,97 @@ def _make(data, device_name: str, requires_grad: bool, grad_fn, out_idx: int = 0
     return t
 
 
+def _owner(a):
+    """The array that owns a's memory (views share it)."""
+    base = a.base
+    return a if base is None else base
+
+
+def _version_box(t: Tensor) -> list:
+    """t's version counter: a one-item list, shared by a tensor and its views."""
+    try:
+        return t._vbox
+    except AttributeError:
+        box = t._vbox = [0]
+        return box
+
+
+def _bump_version(t: Tensor) -> None:
+    box = getattr(t, "_vbox", None)
+    if box is not None:  # no box yet: nothing saved or viewed this memory
+        box[0] += 1
+
+
+def _check_view_of_leaf(t: Tensor, what: str) -> None:
+    view = getattr(t, "_view", None)
+    while view is not None:
+        base = view[0]
+        if base._requires_grad and base._grad_fn is None:
+            raise RuntimeError(
+                f"{what}: a view of a leaf Variable that requires grad is being used in "
+                "an in-place operation. Modify the leaf under `with core.no_grad():`, "
+                "or clone it first."
+            )
+        view = getattr(base, "_view", None)
+
+
+def _keep_private(node, t: Tensor) -> None:
+    """The op behind an in-place update may have saved t's old value (x.mul_(y) needs
+    it for y's gradient): give the op its own copy before t is overwritten."""
+    snap = node._vsnap
+    box = getattr(t, "_vbox", None)
+    if not snap or box is None or all(entry[0] is not box for entry in snap):
+        return
+    owner = _owner(t._data)
+    d = node.__dict__
+    for key, v in list(d.items()):
+        if type(v) is tuple or type(v) is list:
+            d[key] = type(v)(_private(w, owner) for w in v)
+        else:
+            d[key] = _private(v, owner)
+    node._vsnap = [entry for entry in snap if entry[0] is not box]
+
+
+def _private(v, owner):
+    base = getattr(v, "base", _NOT_ARRAY)
+    if base is _NOT_ARRAY or (v if base is None else base) is not owner:
+        return v
+    return v.copy()
+
+
+_NOT_ARRAY = object()
+
+
+def _move_retained(t: Tensor, node, out_idx: int) -> None:
+    """retain_grad and hooks follow the tensor to its new history."""
+    old = t._grad_fn
+    if old is None or not old._retained:
+        return
+    entry = old._retained.get(t._out_idx)
+    if entry is None or entry[0]() is not t:
+        return
+    del old._retained[t._out_idx]
+    if node._retained is None:
+        node._retained = {}
+    node._retained[out_idx] = entry
+
+
+def _rebase_views(t: Tensor) -> None:
+    """After a tracked in-place op on a view, the tensors it views changed too: give
+    each, up the chain, a history in which the viewed region comes from the op."""
+    view = getattr(t, "_view", None)
+    while view is not None:
+        base, cls, args, idx = view
+        updated = _ops.ViewUpdate.apply(base, t, cls, args, idx)
+        rec = getattr(updated, "_rec", None)
+        if rec is not None:
+            base._rec = rec
+        base._grad_fn = updated._grad_fn
+        base._out_idx = 0
+        base._requires_grad = True
+        t, view = base, getattr(base, "_view", None)
+
+
 def _float_mode(arr) -> str:
     """PyTorch prints whole floats as ``1.`` and all others with 4 decimals."""
     if arr.dtype.kind != "f":
@@ -113,6 +205,8 @@ class Tensor:
         "_out_idx",
         "_grad",
         "_rec",
+        "_vbox",
+        "_view",
         "_hooks",
         "__weakref__",
     )
@@ -308,7 +402,14 @@ class Tensor:
 
     # -- autograd ------------------------------------------------------------------
     def detach(self) -> Tensor:
-        return _make(self._data, self._device, False, None)
+        t = _make(self._data, self._device, False, None)
+        t._vbox = _version_box(self)  # same memory, same version counter (PyTorch)
+        return t
+
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's memory was written in place."""
+        return _version_box(self)[0]
 
     def detach_(self) -> Tensor:
         self._grad_fn = None
@@ -343,8 +444,9 @@ class Tensor:
         fn = self._grad_fn
         if fn._retained is None:
             fn._retained = {}
-        _, kept = fn._retained.get(self._out_idx, (self, False))
-        fn._retained[self._out_idx] = (self, kept or keep_grad)
+        _, kept = fn._retained.get(self._out_idx, (None, False))
+        # a weak reference: the node must not keep its output (and its memory) alive
+        fn._retained[self._out_idx] = (weakref.ref(self), kept or keep_grad)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a
@@ -455,33 +557,51 @@ class Tensor:
             )
 
     def _inplace(self, result: Tensor, what: str) -> Tensor:
-        """Make ``self`` take ``result``'s value (and history, when grad is on)."""
+        """Write ``result``'s value into this tensor's memory (so every view of it sees
+        the change) and, when autograd tracked the op, take over its history.
+
+        As in PyTorch, an op that saved this tensor's old value for its backward will
+        refuse to run (the version counter), and an in-place op on a view rebases the
+        history of the tensor it views.
+        """
         self._check_inplace(what)
         if result._data.shape != self._data.shape:
             raise RuntimeError(
                 f"{what}: output with shape {list(self._data.shape)} doesn't match the "
                 f"broadcast shape {list(result._data.shape)}"
             )
-        if result._data.dtype != self._data.dtype:
-            if not np.can_cast(result._data.dtype, self._data.dtype, "same_kind"):
-                raise RuntimeError(
-                    f"{what}: result type {result.dtype.name} can't be cast to the "
-                    f"desired output type {self.dtype.name}"
-                )
-            if result._grad_fn is not None:
+        if result._data.dtype != self._data.dtype and not np.can_cast(
+            result._data.dtype, self._data.dtype, "same_kind"
+        ):
+            raise RuntimeError(
+                f"{what}: result type {result.dtype.name} can't be cast to the "
+                f"desired output type {self.dtype.name}"
+            )
+        node = result._grad_fn
+        if node is not None:
+            _check_view_of_leaf(self, what)
+            if result._data.dtype != self._data.dtype:
                 result = result.to(self.dtype)
-        if result._grad_fn is not None:
-            # NOTE: autograd-tracked in-place ops rebind the buffer instead of writing
-            # into it, so arrays saved by earlier ops keep their values.
-            self._data = result._data
-            self._grad_fn = result._grad_fn
+                node = result._grad_fn
+            _keep_private(node, self)
+        try:
+            self._data[...] = result._data
+        except ValueError as exc:  # numpy: "assignment destination is read-only"
+            raise RuntimeError(
+                f"{what}: this tensor can't be written in place: it is an expanded "
+                "(broadcast) view, where several elements share one memory location. "
+                "Call .clone() first."
+            ) from exc
+        _bump_version(self)
+        rec = getattr(result, "_rec", None)
+        if rec is not None:
+            self._rec = rec  # recorded graph: later ops read the in-place op's output
+        if node is not None:
+            _move_retained(self, node, result._out_idx)
+            self._grad_fn = node
             self._out_idx = result._out_idx
             self._requires_grad = True
-        else:
-            src = result._data
-            if src.dtype != self._data.dtype:
-                src = src.astype(self._data.dtype)
-            self._data[...] = src
+            _rebase_views(self)
         return self
 
     def add_(self, other, *, alpha=1) -> Tensor:
@@ -532,24 +652,29 @@ class Tensor:
             src = src.to(self._device)
         if src.shape != self.shape:
             src = src.expand(*self.shape)
-        if src._grad_fn is None and not src._requires_grad:
-            return self._inplace(src.to(self.dtype), "copy_")  # copy_ casts any dtype
-        return self._inplace(src.to(self.dtype) + self.detach() * 0, "copy_")
+        if state.grad_enabled and (self._requires_grad or src._requires_grad):
+            # the new value is src: no gradient reaches this tensor's old value
+            return self._inplace(_ops.Copy.apply(self, src), "copy_")
+        return self._inplace(src.to(self.dtype), "copy_")  # copy_ casts any dtype
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
 
     def fill_(self, value) -> Tensor:
+        if state.grad_enabled and (
+            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+        ):
+            return self._inplace(_ops.Fill.apply(self, value), "fill_")
         self._check_inplace("fill_")
-        if self._grad_fn is not None:
-            return self._inplace(self * 0 + value, "fill_")
-        self._data[...] = value.item() if isinstance(value, Tensor) else value
+        self._data[...] = value._data if isinstance(value, Tensor) else value
+        _bump_version(self)
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
         from core import random as _random
 
-        return self._fill_random(_random.uniform(self.shape, a, b, generator), "uniform_")
+        sample = _random.uniform(self.shape, a, b, generator, self._data.dtype)
+        return self._fill_random(sample, "uniform_")
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
         from core import random as _random
@@ -566,6 +691,7 @@ class Tensor:
         self._check_inplace(what)
         xp = _backend.get(self._device).xp
         self._data[...] = xp.asarray(host.astype(self._data.dtype, copy=False))
+        _bump_version(self)
         return self
 
     def __setitem__(self, index, value) -> None:
@@ -582,6 +708,7 @@ class Tensor:
             self._inplace(_ops.SetItem.apply(self, value, index), "__setitem__")
             return
         self._data[index] = value._data if isinstance(value, Tensor) else value
+        _bump_version(self)
 
     def __getitem__(self, index) -> Tensor:
         return _ops.GetItem.apply(self, _unwrap_index(index))

@@ -41,7 +41,7 @@ def _topo_order(roots) -> list:
     return order
 
 
-def _accumulate_leaf(leaf: Tensor, g, owned: set) -> None:
+def _accumulate_leaf(leaf: Tensor, g, owned: dict) -> None:
     hooks = getattr(leaf, "_hooks", None)
     if hooks:
         g = _run_hooks(hooks, leaf, g)
@@ -53,8 +53,12 @@ def _accumulate_leaf(leaf: Tensor, g, owned: set) -> None:
         # its own buffer so that in-place edits of one .grad never touch another.
         if g.base is not None or id(g) in owned:
             g = g.copy()
-        owned.add(id(g))
+        owned[id(g)] = g
         leaf._grad = _make(g, leaf._device, False, None)
+    elif owned.get(id(existing._data)) is existing._data:
+        # the leaf took that array without a copy in this pass, and it may still be
+        # pending elsewhere in the graph (add passes one array to both inputs)
+        existing._data = existing._data + g
     else:
         existing._data += g
 
@@ -69,9 +73,9 @@ def _run_hooks(hooks, tensor: Tensor, g):
 
 def _retain(node, slot: list) -> None:
     """Give non-leaf tensors that asked for it (retain_grad, hooks) their gradient."""
-    for i, (tensor, keep_grad) in node._retained.items():
-        g = slot[i]
-        if g is None:
+    for i, (ref, keep_grad) in node._retained.items():
+        g, tensor = slot[i], ref()
+        if g is None or tensor is None:
             continue
         hooks = getattr(tensor, "_hooks", None)
         if hooks:
@@ -105,7 +109,7 @@ def backward(
         grad_tensors = (None,) * len(tensors)
     grads: dict = {}
     roots = []
-    owned: set = set()
+    owned: dict = {}  # id -> array a leaf took without copying, in this pass
     for t, g in zip(tensors, grad_tensors, strict=True):
         if not t._requires_grad:
             raise RuntimeError(

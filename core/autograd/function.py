@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from core import backend as _backend
 from core._state import state
-from core.tensor import Tensor, _make
+from core.tensor import Tensor, _make, _owner, _version_box
 
 _XP = _backend.XP
 
@@ -37,6 +37,8 @@ class Function:
     _retained = None
     _non_diff = None
     _in_shapes = None
+    _vsnap = None  # [(version box, version, shape)] of the tensors whose memory it saved
+    view_op = False  # outputs may be views of input 0 (they share its memory)
 
     # -- the op's two halves; subclasses define these -----------------------------
     @staticmethod
@@ -50,6 +52,11 @@ class Function:
     # -- ctx API (PyTorch names) ---------------------------------------------------
     def save_for_backward(self, *tensors) -> None:
         self._saved = tensors
+        self._vsnap = [
+            (box, box[0], t.shape)
+            for t in tensors
+            if isinstance(t, Tensor) and (box := _version_box(t)) is not None
+        ]
 
     @property
     def saved_tensors(self) -> tuple:
@@ -130,6 +137,10 @@ class Function:
                 result = _make(out, ctx.device, False, None, 0)
             else:
                 result = _make(out, ctx.device, grad, node, 0)
+            if cls.view_op:
+                _mark_views(args, result, cls)
+            if grad and ctx.__dict__:
+                _snapshot(ctx, args, result)
         else:
             result = _apply_tensor_mode(cls, ctx, args, kwargs, device, grad)
         if rec is not None:
@@ -137,10 +148,75 @@ class Function:
         return result
 
     def _release(self) -> None:
-        """Free what backward saved (after a backward without retain_graph)."""
-        self.__dict__.clear()
-        self._saved = None
-        self._freed = True
+        """Free what backward saved (after a backward without retain_graph).
+
+        A node that saved no array (add, reshape, ...) stays usable, as in PyTorch."""
+        d = self.__dict__
+        if self._saved is not None or any(_holds_array(v) for v in d.values()):
+            d.clear()
+            self._freed = True
+
+
+_ARRAYS = _backend.ARRAY_TYPES
+
+
+def _holds_array(v) -> bool:
+    if type(v) is tuple or type(v) is list:
+        return any(type(w) in _ARRAYS for w in v)
+    return type(v) in _ARRAYS
+
+
+def _saved_owners(d: dict) -> list | None:
+    """The memory owners of every array a ctx keeps (one level into tuples)."""
+    owners = None
+    for v in d.values():
+        t = type(v)
+        if t in _ARRAYS:
+            items = (v,)
+        elif t is tuple or t is list:
+            items = [w for w in v if type(w) in _ARRAYS]
+            if not items:
+                continue
+        else:
+            continue
+        if owners is None:
+            owners = []
+        for w in items:
+            base = w.base
+            owners.append(w if base is None else base)
+    return owners
+
+
+def _snapshot(ctx, args, result) -> None:
+    """Note the version of every input or output whose memory the op saved, so that
+    backward can refuse to run on values changed in place since (PyTorch's rule)."""
+    owners = _saved_owners(ctx.__dict__)
+    if not owners:
+        return
+    ids = {id(o) for o in owners}
+    snap = None
+    outs = result if type(result) is tuple else (result,)
+    for t in (*args, *outs):
+        if isinstance(t, Tensor) and id(_owner(t._data)) in ids:
+            box = _version_box(t)
+            if snap is None:
+                snap = []
+            snap.append((box, box[0], t._data.shape))
+    if snap:
+        ctx._vsnap = snap
+
+
+def _mark_views(args, result, cls) -> None:
+    """Outputs that share input 0's memory are its views: they share its version
+    counter and remember how to re-derive themselves (for in-place ops on them)."""
+    parent = args[0]
+    owner = _owner(parent._data)
+    outs = result if type(result) is tuple else (result,)
+    for i, r in enumerate(outs):
+        base = getattr(r._data, "base", None)
+        if base is not None and base is owner:
+            r._vbox = _version_box(parent)
+            r._view = (parent, cls, args[1:], i)
 
 
 _FREED_MESSAGE = (
@@ -195,6 +271,16 @@ def run_backward(ctx: Function, grads: list) -> tuple:
     cls = type(ctx)
     if ctx._freed:
         raise RuntimeError(_FREED_MESSAGE.format(name=cls.__name__))
+    if ctx._vsnap:
+        for box, version, shape in ctx._vsnap:
+            if box[0] != version:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been "
+                    f"modified by an inplace operation: a tensor of shape {list(shape)} "
+                    f"saved by {cls.__name__} is at version {box[0]}; expected version "
+                    f"{version} instead. Modify a copy (.clone()) or use the out-of-place "
+                    "op (x = x + 1 rather than x += 1)."
+                )
     if cls.raw:
         out = cls.backward(ctx, *grads)
         return out if type(out) is tuple else (out,)

@@ -12,13 +12,15 @@ from collections import namedtuple
 
 from core import backend as _backend
 from core._state import state
-from core.ops._util import norm_dim, norm_dims
+from core.ops._util import broadcast_error, norm_dim, norm_dims, promote, quiet
 from core.ops.elementwise import (
     Abs,
     Add,
     Cast,
     Clamp,
     Clone,
+    Copy,
+    Fill,
     Cos,
     Div,
     Exp,
@@ -51,6 +53,7 @@ from core.ops.shape import (
     Reshape,
     SetItem,
     Split,
+    ViewUpdate,
     Stack,
 )
 from core.tensor import Tensor, _make, _operand
@@ -114,10 +117,20 @@ def no_grad_binary(name: str, a, b) -> Tensor:
             f"{name}: expected both tensors on one device, got {a._device!r} and {b._device!r}"
         )
     xp = _backend.get(t._device).xp
-    out = getattr(xp, name)(
-        a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b
-    )
+    x = a._data if isinstance(a, Tensor) else a
+    y = b._data if isinstance(b, Tensor) else b
+    try:
+        if name in _ARITHMETIC:  # PyTorch's result dtype; 1.0 // 0 is silently inf
+            with quiet():
+                out = promote(xp.asarray(getattr(xp, name)(x, y)), x, y)
+        else:
+            out = getattr(xp, name)(x, y)
+    except ValueError as exc:
+        raise broadcast_error(exc, x, y) from None
     return _recorded(name, (a, b), _make(xp.asarray(out), t._device, False, None))
+
+
+_ARITHMETIC = frozenset({"floor_divide", "bitwise_and", "bitwise_or", "bitwise_xor"})
 
 
 def no_grad_unary(name: str, a: Tensor) -> Tensor:

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from core.autograd.function import Function
-from core.ops._util import meta, promote, unbroadcast
+from core.ops._util import (
+    broadcast_error,
+    floating,
+    meta,
+    promote,
+    quietly,
+    result_type,
+    unbroadcast,
+)
 
 
 class _Op(Function):
@@ -15,7 +23,10 @@ class Add(_Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.m = (meta(a), meta(b))
-        return promote(a + b, a, b)
+        try:
+            return promote(a + b, a, b)
+        except ValueError as exc:
+            raise broadcast_error(exc, a, b) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -27,7 +38,10 @@ class Sub(_Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.m = (meta(a), meta(b))
-        return promote(a - b, a, b)
+        try:
+            return promote(a - b, a, b)
+        except ValueError as exc:
+            raise broadcast_error(exc, a, b) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -43,7 +57,10 @@ class Mul(_Op):
         if na or nb:
             ctx.a, ctx.b = (a if nb else None), (b if na else None)
             ctx.m = (meta(a), meta(b))
-        return promote(a * b, a, b)
+        try:
+            return promote(a * b, a, b)
+        except ValueError as exc:
+            raise broadcast_error(exc, a, b) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -57,6 +74,7 @@ class Mul(_Op):
 
 class Div(_Op):
     @staticmethod
+    @quietly
     def forward(ctx, a, b):
         out = promote(a / b, a, b)
         na, nb = ctx.needs_input_grad
@@ -66,6 +84,7 @@ class Div(_Op):
         return out
 
     @staticmethod
+    @quietly
     def backward(ctx, g):
         ma, mb = ctx.m
         na, nb = ctx.needs_input_grad
@@ -77,10 +96,12 @@ class Pow(_Op):
     """a ** b with either side a tensor or a Python scalar."""
 
     @staticmethod
+    @quietly
     def forward(ctx, a, b):
         xp = ctx.xp
-        if getattr(b, "ndim", 1) == 0 or not hasattr(b, "shape"):
-            out = a ** (b.item() if hasattr(b, "item") and hasattr(b, "shape") else b)
+        if getattr(b, "ndim", None) == 0 and getattr(a, "ndim", 0) > 0 and a.dtype.kind == "f":
+            # a 0-d exponent is weak against a float tensor: cast it on the device (no .item())
+            out = a ** b.astype(a.dtype)
         else:
             out = a**b
         if not hasattr(a, "shape") and b.dtype.kind == "f":  # scalar ** float tensor
@@ -93,6 +114,7 @@ class Pow(_Op):
         return out
 
     @staticmethod
+    @quietly
     def backward(ctx, g):
         xp = ctx.xp
         a, b, out = ctx.a, ctx.b, ctx.out
@@ -100,8 +122,14 @@ class Pow(_Op):
         na, nb = ctx.needs_input_grad
         ga = gb = None
         if na:
-            # NOTE: d/da a**b = b * a**(b-1); written without dividing by a so a=0 works
-            ga = unbroadcast(g * b * a ** (b - 1), ma)
+            # NOTE: d/da a**b = b * a**(b-1); written without dividing by a so a=0 works,
+            # and 0 where b == 0 (as PyTorch), not 0 * 0**-1 = nan
+            if not hasattr(b, "shape"):
+                ga = g * b * a ** (b - 1) if b != 0 else xp.zeros_like(g)
+            else:
+                zero = b == 0
+                ga = xp.where(zero, 0, g * b * a ** xp.where(zero, 1, b - 1))
+            ga = unbroadcast(ga, ma)
         if nb:
             # NOTE: PyTorch defines the gradient as 0 where a == 0 and b >= 0
             loga = xp.log(xp.where(a == 0, 1, a)) if hasattr(a, "shape") else xp.log(a)
@@ -113,6 +141,7 @@ class Remainder(_Op):
     """a - floor(a / b) * b: the sign follows the divisor (Python's %, torch.remainder)."""
 
     @staticmethod
+    @quietly
     def forward(ctx, a, b):
         if any(ctx.needs_input_grad):
             ctx.a, ctx.b = a, b
@@ -120,6 +149,7 @@ class Remainder(_Op):
         return promote(ctx.xp.asarray(ctx.xp.remainder(a, b)), a, b)
 
     @staticmethod
+    @quietly
     def backward(ctx, g):
         na, nb = ctx.needs_input_grad
         return (
@@ -135,7 +165,10 @@ class Maximum(_Op):
         if any(ctx.needs_input_grad):
             ctx.a, ctx.b = a, b
             ctx.m = (meta(a), meta(b))
-        return xp.maximum(a, b)
+        try:
+            return promote(xp.maximum(a, b), a, b)
+        except ValueError as exc:
+            raise broadcast_error(exc, a, b) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -152,7 +185,10 @@ class Minimum(_Op):
         if any(ctx.needs_input_grad):
             ctx.a, ctx.b = a, b
             ctx.m = (meta(a), meta(b))
-        return xp.minimum(a, b)
+        try:
+            return promote(xp.minimum(a, b), a, b)
+        except ValueError as exc:
+            raise broadcast_error(exc, a, b) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -167,8 +203,10 @@ class Where(_Op):
         xp = ctx.xp
         ctx.cond = cond
         ctx.m = (meta(a), meta(b))
-        out = xp.where(cond, a, b)
-        return promote(out, a, b)
+        try:
+            return promote(xp.where(cond, a, b), a, b)
+        except ValueError as exc:
+            raise broadcast_error(exc, cond, a, b) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -195,8 +233,9 @@ class Neg(_Op):
 
 class Exp(_Op):
     @staticmethod
+    @quietly  # overflow gives inf silently, as in PyTorch
     def forward(ctx, a):
-        ctx.out = ctx.xp.exp(a)
+        ctx.out = ctx.xp.exp(floating(a))
         return ctx.out
 
     @staticmethod
@@ -206,22 +245,26 @@ class Exp(_Op):
 
 class Log(_Op):
     @staticmethod
+    @quietly
     def forward(ctx, a):
-        ctx.a = a
+        ctx.a = a = floating(a)
         return ctx.xp.log(a)
 
     @staticmethod
+    @quietly
     def backward(ctx, g):
         return g / ctx.a
 
 
 class Sqrt(_Op):
     @staticmethod
+    @quietly
     def forward(ctx, a):
-        ctx.out = ctx.xp.sqrt(a)
+        ctx.out = ctx.xp.sqrt(floating(a))
         return ctx.out
 
     @staticmethod
+    @quietly
     def backward(ctx, g):
         return g / (2 * ctx.out)
 
@@ -250,7 +293,7 @@ class Sign(_Op):
 class Sin(_Op):
     @staticmethod
     def forward(ctx, a):
-        ctx.a = a
+        ctx.a = a = floating(a)
         return ctx.xp.sin(a)
 
     @staticmethod
@@ -261,7 +304,7 @@ class Sin(_Op):
 class Cos(_Op):
     @staticmethod
     def forward(ctx, a):
-        ctx.a = a
+        ctx.a = a = floating(a)
         return ctx.xp.cos(a)
 
     @staticmethod
@@ -272,7 +315,7 @@ class Cos(_Op):
 class Tanh(_Op):
     @staticmethod
     def forward(ctx, a):
-        ctx.out = ctx.xp.tanh(a)
+        ctx.out = ctx.xp.tanh(floating(a))
         return ctx.out
 
     @staticmethod
@@ -284,6 +327,7 @@ class Sigmoid(_Op):
     @staticmethod
     def forward(ctx, a):
         xp = ctx.xp
+        a = floating(a)
         # NOTE: split by sign so exp never overflows
         e = xp.exp(-xp.abs(a))
         out = xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
@@ -318,7 +362,9 @@ class Clamp(_Op):
             out = xp.maximum(out, lo)
         if hi is not None:
             out = xp.minimum(out, hi)
-        return a.copy() if out is a else out.astype(a.dtype, copy=False)
+        # an integer tensor clamped to float bounds becomes float32, as in PyTorch
+        dt = a.dtype if a.dtype.kind == "f" else result_type(a, lo, hi)
+        return a.copy() if out is a else out.astype(dt, copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -340,6 +386,35 @@ class Cast(_Op):
     @staticmethod
     def backward(ctx, g):
         return g.astype(ctx.dtype), None
+
+
+class Copy(_Op):
+    """dst.copy_(src) as an op: the value is src (cast to dst's dtype); dst's old value
+    gets no gradient."""
+
+    @staticmethod
+    def forward(ctx, dst, src):
+        ctx.m = meta(src)
+        return src.astype(dst.dtype, copy=True)
+
+    @staticmethod
+    def backward(ctx, g):
+        return None, unbroadcast(g, ctx.m) if ctx.needs_input_grad[1] else None
+
+
+class Fill(_Op):
+    """dst.fill_(value) as an op; a 0-d tensor value gets the summed gradient."""
+
+    @staticmethod
+    def forward(ctx, dst, value):
+        ctx.m = meta(value)
+        return ctx.xp.full(dst.shape, value, dtype=dst.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.m is None or not ctx.needs_input_grad[1]:
+            return None, None
+        return None, g.sum().reshape(ctx.m[0]).astype(ctx.m[1], copy=False)
 
 
 class Clone(_Op):

@@ -3,8 +3,11 @@ getitem, setitem, flip."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from core import backend as _backend
 from core.autograd.function import Function
+from core.ops._util import result_type
 
 
 class _Op(Function):
@@ -12,6 +15,12 @@ class _Op(Function):
 
 
 class Reshape(_Op):
+    view_op = True
+
+    @staticmethod
+    def view_of(a, shape):
+        return a.reshape(shape)
+
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape
@@ -29,6 +38,12 @@ class Reshape(_Op):
 
 
 class Permute(_Op):
+    view_op = True
+
+    @staticmethod
+    def view_of(a, dims):
+        return a.transpose(dims)
+
     @staticmethod
     def forward(ctx, a, dims):
         ctx.dims = dims
@@ -84,7 +99,7 @@ class Cat(_Op):
         ctx.dim = dim
         ctx.sizes = [a.shape[dim] for a in arrays]
         ctx.dtypes = [a.dtype for a in arrays]
-        return ctx.xp.concatenate(arrays, axis=dim)
+        return ctx.xp.concatenate(_promoted(arrays), axis=dim)
 
     @staticmethod
     def backward(ctx, g):
@@ -100,26 +115,44 @@ class Stack(_Op):
     @staticmethod
     def forward(ctx, dim, *arrays):
         ctx.dim = dim
-        return ctx.xp.stack(arrays, axis=dim)
+        ctx.dtypes = [a.dtype for a in arrays]
+        return ctx.xp.stack(_promoted(arrays), axis=dim)
 
     @staticmethod
     def backward(ctx, g):
-        n = g.shape[ctx.dim]
         index = (slice(None),) * ctx.dim
-        return (None,) + tuple(g[index + (i,)] for i in range(n))
+        return (None,) + tuple(
+            g[index + (i,)].astype(dt, copy=False) for i, dt in enumerate(ctx.dtypes)
+        )
+
+
+def _promoted(arrays):
+    """Arrays of mixed dtypes cast to PyTorch's common dtype (float32 with int64 is
+    float32, not numpy's float64)."""
+    dt = arrays[0].dtype
+    if all(a.dtype == dt for a in arrays):
+        return arrays
+    dt = result_type(*arrays)
+    return [a.astype(dt, copy=False) for a in arrays]
 
 
 class Split(_Op):
     """Split along dim into pieces of the given sizes (a multi-output op)."""
 
+    view_op = True
+
     @staticmethod
-    def forward(ctx, a, sizes, dim):
-        ctx.shape, ctx.sizes, ctx.dim = a.shape, sizes, dim
+    def view_of(a, sizes, dim):
         out, start = [], 0
         for size in sizes:
             out.append(a[(slice(None),) * dim + (slice(start, start + size),)])
             start += size
         return tuple(out)
+
+    @staticmethod
+    def forward(ctx, a, sizes, dim):
+        ctx.shape, ctx.sizes, ctx.dim = a.shape, sizes, dim
+        return Split.view_of(a, sizes, dim)
 
     @staticmethod
     def backward(ctx, *grads):
@@ -142,14 +175,23 @@ def _is_advanced(index) -> bool:
 
 
 class GetItem(_Op):
+    view_op = True  # for basic indexing; advanced indexing copies (apply checks)
+
+    @staticmethod
+    def view_of(a, index):
+        out = a[index]
+        if isinstance(out, np.generic):
+            # every dim indexed by an int: numpy gives a scalar, a[..., ...] a 0-d view
+            out = a[(index if type(index) is tuple else (index,)) + (Ellipsis,)]
+        return out
+
     @staticmethod
     def forward(ctx, a, index):
         ctx.shape, ctx.dtype, ctx.index = a.shape, a.dtype, index
         try:
-            out = a[index]
+            return GetItem.view_of(a, index)
         except IndexError as exc:
             raise IndexError(f"{exc} (indexing a tensor of shape {tuple(a.shape)})") from None
-        return out if hasattr(out, "shape") and out.ndim else ctx.xp.asarray(out)
 
     @staticmethod
     def backward(ctx, g):
@@ -190,11 +232,34 @@ class SetItem(_Op):
         return ga, gv, None
 
 
+class ViewUpdate(_Op):
+    """The tensor a view was taken from, after an in-place op on that view: the same
+    memory (already written), with a history in which the region comes from the view.
+
+    base: the viewed tensor; value: the view after the op; cls, args, idx: the view op
+    that made the view (cls.view_of(array, *args)[idx] re-derives the region).
+    """
+
+    @staticmethod
+    def forward(ctx, base, value, cls, args, idx):
+        ctx.cls, ctx.args, ctx.idx = cls, args, idx
+        return base
+
+    @staticmethod
+    def backward(ctx, g):
+        gb = g.copy()
+        region = ctx.cls.view_of(gb, *ctx.args)
+        region = region[ctx.idx] if type(region) is tuple else region
+        gv = region.copy()
+        region[...] = 0
+        return gb, gv, None, None, None
+
+
 class Flip(_Op):
     @staticmethod
     def forward(ctx, a, dims):
         ctx.dims = dims
-        return ctx.xp.flip(a, dims)
+        return ctx.xp.flip(a, dims).copy()  # PyTorch's flip copies (numpy's is a view)
 
     @staticmethod
     def backward(ctx, g):

@@ -1,0 +1,215 @@
+"""In-place ops, views and the version counter, as PyTorch defines them.
+
+An in-place op writes into the tensor's memory, so every view of it sees the new
+value; an op that saved a value for backward refuses to run once that value was
+changed in place; an in-place op on a view rebases the history of what it views.
+"""
+
+import pytest
+
+import core
+import core.nn.functional as F
+
+
+def leaf(values):
+    return core.tensor(values, requires_grad=True)
+
+
+# -- values reach every view -------------------------------------------------------
+def test_in_place_op_on_a_slice_of_a_tracked_tensor_changes_the_tensor_and_its_grad():
+    a = core.ones(3, requires_grad=True)
+    b = a * 2
+    c = b[1:]
+    c.mul_(3)
+    assert b.tolist() == [2.0, 6.0, 6.0]
+    b.sum().backward()
+    assert a.grad.tolist() == [2.0, 6.0, 6.0]
+
+
+def test_zeroing_part_of_a_clone_cuts_the_gradient_there():
+    a = core.ones(4, requires_grad=True)
+    b = a.clone()
+    b[:2].zero_()
+    b.sum().backward()
+    assert a.grad.tolist() == [0.0, 0.0, 1.0, 1.0]
+
+
+def test_setitem_is_visible_through_an_earlier_view():
+    b = core.ones(2, 3, requires_grad=True) * 1
+    row = b[0]
+    b[0, 1] = 7.0
+    assert row.tolist() == [1.0, 7.0, 1.0]
+
+
+def test_in_place_ops_through_transpose_and_scalar_views_match_pytorch():
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (core, torch):
+        x = lib.tensor([[-1.0, 2.0], [3.0, -4.0]], requires_grad=True)
+        h = x * 1
+        h[0].mul_(10)
+        h.t().add_(100)
+        h[1, 0].sub_(1)
+        F.relu(h[:, 1], inplace=True) if lib is core else torch.relu_(h[:, 1])
+        (h * lib.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+        results.append((h.detach().tolist(), x.grad.tolist()))
+    assert results[0] == results[1]
+
+
+def test_chained_views_rebase_every_tensor_up_the_chain():
+    x = leaf([[1.0, 2.0], [3.0, 4.0]])
+    h = x * 1
+    flat = h.reshape(4)
+    flat[1:3].mul_(5)
+    assert h.tolist() == [[1.0, 10.0], [15.0, 4.0]]
+    h.sum().backward()
+    assert x.grad.tolist() == [[1.0, 5.0], [5.0, 1.0]]
+
+
+def test_copy_into_a_row_of_a_plain_buffer_makes_it_part_of_the_graph():
+    w = leaf([1.0, 2.0, 3.0])
+    buf = core.zeros(2, 3)
+    buf[0].copy_(w * 2)
+    assert buf.tolist() == [[2.0, 4.0, 6.0], [0.0, 0.0, 0.0]]
+    assert buf.requires_grad
+    buf.sum().backward()
+    assert w.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_a_view_of_a_leaf_that_requires_grad_cannot_be_changed_in_place():
+    w = leaf([1.0, 2.0, 3.0])
+    with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+        w[:2].add_(1)
+    assert w.tolist() == [1.0, 2.0, 3.0]  # nothing was written
+    with core.no_grad():
+        w[:2].add_(1)  # the optimizer pattern stays allowed
+    assert w.tolist() == [2.0, 3.0, 3.0]
+
+
+def test_an_expanded_view_cannot_be_written_in_place():
+    x = core.ones(1, 3).expand(2, 3)
+    with pytest.raises(RuntimeError, match="expanded"):
+        x.add_(1)
+
+
+# -- copy_ and fill_ -----------------------------------------------------------------
+def test_copy_and_fill_do_not_turn_inf_or_nan_into_nan():
+    w = leaf([1.0, 1.0, 1.0])
+    buf = core.full((3,), float("inf"))
+    buf.copy_(w)
+    assert buf.tolist() == [1.0, 1.0, 1.0]
+    h = core.tensor([0.0, 1.0, 2.0], requires_grad=True).log()  # -inf at 0
+    h.fill_(1.0)
+    assert h.tolist() == [1.0, 1.0, 1.0]
+    h.zero_()
+    assert h.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_copy_of_a_constant_cuts_the_old_history():
+    x = leaf([1.0, 2.0, 3.0])
+    h = x * 2
+    h.copy_(core.tensor([5.0, 5.0, 5.0]))
+    (h * 3).sum().backward()
+    assert x.grad is None or x.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_fill_with_a_0d_tensor_that_requires_grad_passes_the_summed_gradient():
+    v = leaf(2.0)
+    h = core.zeros(3) * 1
+    h.fill_(v)
+    (h * core.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert v.grad.item() == 6.0
+
+
+# -- the version counter -------------------------------------------------------------
+def test_modifying_an_op_output_that_its_backward_needs_is_refused():
+    x = leaf([0.0, 1.0])
+    y = x.exp()  # exp's backward uses its output
+    with core.no_grad():
+        y.add_(100)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_updating_a_weight_before_backward_is_refused():
+    w, x = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    loss = (w * x).sum()
+    with core.no_grad():
+        w.sub_(1.0)
+    with pytest.raises(RuntimeError, match="version 1; expected version 0"):
+        loss.backward()
+
+
+def test_modifying_an_input_that_no_backward_needs_is_fine():
+    x = leaf([1.0, 2.0])
+    h = x * 1
+    y = h + 1  # add saves nothing
+    h.add_(5)
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+def test_relu_in_place_after_batch_norm_is_fine():
+    x = core.randn(4, 3, requires_grad=True)
+    rm, rv = core.zeros(3), core.ones(3)
+    y = F.batch_norm(x, rm, rv, training=True)
+    F.relu(y, inplace=True)
+    y.sum().backward()
+    assert x.grad is not None
+
+
+def test_in_place_multiply_by_a_tensor_keeps_its_own_copy_of_the_old_value():
+    x = leaf([1.0, 2.0])
+    v = leaf([3.0, 4.0])
+    h = x * 1
+    h.mul_(v)  # v's gradient needs h's old value
+    h.sum().backward()
+    assert v.grad.tolist() == [1.0, 2.0]
+    assert x.grad.tolist() == [3.0, 4.0]
+
+
+def test_version_counts_in_place_writes_and_is_shared_with_views_and_detach():
+    x = core.zeros(3)
+    v, d = x[1:], x.detach()
+    assert x._version == 0
+    x.add_(1)
+    v.mul_(2)
+    d[0] = 5.0
+    assert x._version == v._version == d._version == 3
+    assert x.tolist() == [5.0, 2.0, 2.0]
+
+
+# -- retain_grad, hooks, the recorder ------------------------------------------------
+def test_retain_grad_follows_the_tensor_through_an_in_place_op():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    y.retain_grad()
+    y.mul_(3)
+    y.sum().backward()
+    assert y.grad.tolist() == [1.0, 1.0]
+
+
+def test_retain_grad_does_not_keep_the_tensor_alive():
+    import weakref
+
+    x = leaf([1.0, 2.0])
+    h = x.exp()
+    h.retain_grad()
+    ref = weakref.ref(h)
+    out = h.sum()
+    del h
+    assert ref() is None  # freed at once: no reference cycle through the graph
+    assert out.requires_grad
+
+
+def test_recorded_graph_wires_later_ops_to_the_in_place_op():
+    w = leaf([1.0, 2.0])
+    with core.graph.record() as g:
+        h = w * 2
+        h.add_(1)
+        h[0] = 5.0
+        h.sum()
+    ops = {n.op: n for n in g.ops}
+    assert ops["Add"].inputs[0] == ops["Mul"].id
+    assert ops["SetItem"].inputs[0] == ops["Add"].id
+    assert ops["Sum"].inputs == [ops["SetItem"].id]
