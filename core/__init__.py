@@ -8,7 +8,14 @@ x = core.randn(4, 3, requires_grad=True)
 from core.tensor import Tensor, device, from_numpy, tensor  # noqa: I001 - first: ops need it
 
 from core import autograd, cuda, graph  # noqa: F401
-from core.autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from core.autograd import (
+    Function,
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from core.backend import DeviceError
 from core.dtypes import (
     bool,
@@ -30,6 +37,7 @@ from core.dtypes import (
 )
 from core.factories import (
     arange,
+    as_tensor,
     empty,
     empty_like,
     eye,
@@ -51,12 +59,20 @@ from core.factories import (
 from core.ops import (
     abs,
     add,
+    all,
     amax,
+    any,
     argmax,
     argmin,
+    argsort,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
     bmm,
     broadcast_to,
     cat,
+    ceil,
     chunk,
     clamp,
     clip,
@@ -66,10 +82,19 @@ from core.ops import (
     cumsum,
     div,
     dot,
+    einsum,
+    erf,
     exp,
+    expm1,
     flatten,
     flip,
+    floor,
+    floor_divide,
+    gather,
+    index_select,
     log,
+    log1p,
+    log_softmax,
     logsumexp,
     masked_fill,
     matmul,
@@ -83,6 +108,7 @@ from core.ops import (
     narrow,
     neg,
     nonzero,
+    norm,
     outer,
     permute,
     pow,
@@ -91,11 +117,16 @@ from core.ops import (
     remainder,
     repeat,
     reshape,
+    round,
     rsqrt,
+    scatter,
+    scatter_add,
     select,
     sigmoid,
     sign,
     sin,
+    softmax,
+    sort,
     split,
     sqrt,
     square,
@@ -106,13 +137,25 @@ from core.ops import (
     sum,
     t,
     tanh,
+    topk,
     transpose,
+    tril,
+    triu,
+    trunc,
     unbind,
     unsqueeze,
     var,
     where,
 )
-from core.random import Generator, default_generator, initial_seed, manual_seed, seed
+from core.random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 
 __version__ = "0.1.0"
 
@@ -159,3 +202,6 @@ def eq(input, other):
 
 def equal(input: Tensor, other: Tensor):
     return input.equal(other)
+
+
+import core.nn  # noqa: E402, F401 - core.nn.functional as an attribute, as torch.nn is

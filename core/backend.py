@@ -19,14 +19,14 @@ class DeviceError(RuntimeError):
 class Backend:
     """One device's array namespace and the extras ops need beside it."""
 
-    __slots__ = ("name", "xp", "_erf", "_as_strided", "_add_at")
+    __slots__ = ("name", "xp", "_erf", "_add_at", "_rng")
 
-    def __init__(self, name: str, xp: Any, erf: Any, as_strided: Any, add_at: Any) -> None:
+    def __init__(self, name: str, xp: Any, erf: Any, add_at: Any, rng: Any) -> None:
         self.name = name
         self.xp = xp
         self._erf = erf
-        self._as_strided = as_strided
         self._add_at = add_at
+        self._rng = rng
 
     def add_at(self, target, index, values) -> None:
         """target[index] += values, accumulating repeated indices (scatter-add)."""
@@ -35,11 +35,9 @@ class Backend:
     def erf(self, x):
         return self._erf(x)
 
-    def as_strided(self, x, shape, strides):
-        """A read-only strided view (shape and strides in elements' bytes, numpy style)."""
-        if self.xp is np:
-            return self._as_strided(x, shape=shape, strides=strides, writeable=False)
-        return self._as_strided(x, shape=shape, strides=strides)
+    def rng(self, seed: int):
+        """A new random generator on this device (numpy's Generator API), seeded."""
+        return self._rng(seed)
 
     def __repr__(self) -> str:
         return f"Backend({self.name!r})"
@@ -53,12 +51,24 @@ def _scipy_erf():
     return erf
 
 
-CPU = Backend("cpu", np, _scipy_erf(), np.lib.stride_tricks.as_strided, np.add.at)
+CPU = Backend("cpu", np, _scipy_erf(), np.add.at, np.random.default_rng)
 _BACKENDS: dict[str, Backend] = {"cpu": CPU}
 XP: dict[str, Any] = {"cpu": np}  # device -> array module, for the hot path
 ARRAY_TYPES: set = {np.ndarray}  # the array classes of the backends in use
 _cuda_lock = threading.Lock()
 _cuda_error: str | None = None  # why "cuda" cannot be used, once probed
+
+# Range checks of values that index or must lie in a range (class targets, embedding
+# indices, binary_cross_entropy's input) read a result back to the host: a sync per
+# call on "cuda", so there they run only while this debug flag is True. On "cpu" they
+# always run (cheap). Unchecked out-of-range indices on the GPU give wrong values or a
+# device-side error instead of a clear message: set it True to find the culprit.
+CHECK_INDICES_ON_DEVICE = False
+
+
+def checks_values(device: str) -> bool:
+    """Whether ops on device run their host-side range checks (see CHECK_INDICES_ON_DEVICE)."""
+    return device == "cpu" or CHECK_INDICES_ON_DEVICE
 
 
 def _probe_cuda() -> Backend | None:
@@ -84,7 +94,13 @@ def _probe_cuda() -> Backend | None:
             'cupy-cudaXXx package matches your CUDA version, or use device="cpu".'
         )
         return None
-    return Backend("cuda", cupy, erf, cupy.lib.stride_tricks.as_strided, cupyx.scatter_add)
+
+    def rng(seed: int):
+        # NOTE: Philox is counter-based: seeding a fresh generator is cheap, where
+        # XORWOW (CuPy's default) runs a skip-ahead for every GPU thread's state
+        return cupy.random.Generator(cupy.random.Philox4x3210(seed))
+
+    return Backend("cuda", cupy, erf, cupyx.scatter_add, rng)
 
 
 def cuda_backend() -> Backend:
@@ -121,16 +137,6 @@ def get(device: str) -> Backend:
     if device == "cuda":
         return cuda_backend()
     raise DeviceError(f"Unknown device {device!r}: expected 'cpu' or 'cuda'.")
-
-
-def device_of_array(a) -> str:
-    """ "cpu" for numpy arrays, "cuda" for CuPy arrays."""
-    if isinstance(a, np.ndarray | np.generic):
-        return "cpu"
-    mod = type(a).__module__
-    if mod.startswith("cupy"):
-        return "cuda"
-    raise TypeError(f"Not an array of a known backend: {type(a).__name__}")
 
 
 def to_numpy(a) -> np.ndarray:

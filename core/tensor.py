@@ -45,6 +45,17 @@ class device:  # noqa: N801 - PyTorch's name
     def __repr__(self) -> str:
         return f"device(type={self.type!r})"
 
+    # NOTE: devices are singletons: unpickling by name, not object.__new__ + slot state
+    # (which would turn the shared CPU device into whatever was pickled)
+    def __reduce__(self):
+        return (device, (self.type,))
+
+    def __copy__(self) -> device:
+        return self
+
+    def __deepcopy__(self, memo) -> device:
+        return self
+
 
 def _new_device(name: str) -> device:
     d = object.__new__(device)
@@ -182,7 +193,8 @@ def _float_mode(arr) -> str:
     """PyTorch prints whole floats as ``1.`` and all others with 4 decimals."""
     if arr.dtype.kind != "f":
         return "maxprec"
-    finite = np.abs(arr[np.isfinite(arr)])
+    # float64: float16 extremes would overflow in the comparisons below (numpy warns)
+    finite = np.abs(arr[np.isfinite(arr)].astype(np.float64))
     nonzero = finite[finite != 0]
     if nonzero.size and (nonzero.max() >= 1e8 or nonzero.max() / nonzero.min() > 1000):
         return "fixed"  # scientific notation: numpy and PyTorch switch at the same bounds
@@ -212,10 +224,26 @@ class Tensor:
     )
     __array_priority__ = 1000  # numpy defers to our reflected operators
 
-    def __init__(self, data=None, *, dtype=None, device=None, requires_grad=False):
-        t = tensor(
-            [] if data is None else data, dtype=dtype, device=device, requires_grad=requires_grad
-        )
+    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
+        """PyTorch's legacy constructor: ``Tensor(data)`` copies data as float32 (the
+        default dtype) whatever its type; ``Tensor(2, 3)`` is an uninitialized 2x3 float32
+        tensor; ``Tensor()`` an empty one. Prefer core.tensor / core.empty."""
+        if all(isinstance(a, _pyint) and not isinstance(a, _pybool) for a in args):
+            from core.factories import empty  # late: factories import this module
+
+            t = empty(*args or (0,), dtype=dtype or _dt.float32, device=device)
+        elif len(args) == 1 and not isinstance(args[0], numbers.Number):
+            data = args[0]
+            if dtype is None and not isinstance(data, Tensor):
+                dtype = _dt.float32
+            t = tensor(data, dtype=dtype, device=device)
+        else:
+            raise TypeError(
+                "Tensor(): expected sizes (ints) or one sequence of data, got "
+                f"({', '.join(type(a).__name__ for a in args)}). Use core.tensor(data)."
+            )
+        if requires_grad:
+            t.requires_grad_(True)
         self._data = t._data
         self._device = t._device
         self._requires_grad = t._requires_grad
@@ -276,6 +304,11 @@ class Tensor:
                 raise RuntimeError(
                     f"assigned grad has shape {tuple(value.shape)}, "
                     f"but the tensor has shape {tuple(self.shape)}"
+                )
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"assigned grad has data of a different type: {value.dtype.name}, but "
+                    f"the tensor is {self.dtype.name}. Convert it with .to({self.dtype!r})."
                 )
             if value._device != self._device:
                 raise _backend.DeviceError(
@@ -484,7 +517,13 @@ class Tensor:
         return _ops.Clone.apply(self)
 
     def contiguous(self, memory_format=None) -> Tensor:
-        return self
+        """self when its memory is already row-major and dense, else a copy that is."""
+        if self._data.flags.c_contiguous:
+            return self
+        return _ops.Clone.apply(self)  # Clone copies in C order
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return _pybool(self._data.flags.c_contiguous)
 
     def to(self, *args, **kwargs) -> Tensor:
         """to(device), to(dtype), to(device, dtype), to(other) — PyTorch's overloads."""
@@ -800,6 +839,25 @@ class Tensor:
 
     def __itruediv__(self, other):
         return self.div_(other)
+
+    # NOTE: floor_divide_, remainder_ and the bitwise in-place methods are bound by core.ops
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+    def __iand__(self, other):
+        return self.bitwise_and_(other)
+
+    def __ior__(self, other):
+        return self.bitwise_or_(other)
+
+    def __ixor__(self, other):
+        return self.bitwise_xor_(other)
 
     # -- comparisons and logic (no grad) --------------------------------------------
     def __eq__(self, other):  # type: ignore[override]

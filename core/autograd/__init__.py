@@ -2,12 +2,29 @@
 
 from core.autograd.engine import backward
 from core.autograd.function import Function
-from core.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from core.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from core.autograd.gradcheck import GradcheckError, gradcheck
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=False):
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph: bool = False,
+    allow_unused=False,
+):
     """Gradients of outputs with respect to inputs, returned (inputs' .grad untouched)."""
+    if create_graph:
+        raise NotImplementedError(
+            "create_graph=True (higher-order gradients) is not supported by core yet"
+        )
     outputs = outputs if isinstance(outputs, tuple | list) else (outputs,)
     if grad_outputs is not None and not isinstance(grad_outputs, tuple | list):
         grad_outputs = (grad_outputs,)
@@ -49,5 +66,6 @@ __all__ = [
     "no_grad",
     "enable_grad",
     "set_grad_enabled",
+    "inference_mode",
     "is_grad_enabled",
 ]

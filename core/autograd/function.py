@@ -290,7 +290,10 @@ def run_backward(ctx: Function, grads: list) -> tuple:
     with _Opaque():
         out = cls.backward(ctx, *(_make(g, device, False, None, 0) for g in grads))
     out = out if isinstance(out, tuple) else (out,)
-    if len(out) != len(ctx.next):
+    n = len(ctx.next)
+    if len(out) > n and all(g is None for g in out[n:]):
+        out = out[:n]  # extra trailing Nones are tolerated, as in PyTorch
+    if len(out) != n:
         raise RuntimeError(
             f"function {cls.__name__}Backward returned an incorrect number of gradients "
             f"(expected {len(ctx.next)}, got {len(out)})"

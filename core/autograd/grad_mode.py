@@ -96,6 +96,31 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
         return super().__call__(fn)
 
 
+class inference_mode(_GradModeContext):  # noqa: N801
+    """PyTorch's inference_mode; here the same as no_grad (core has no separate inference
+    tensors). ``inference_mode(False)`` leaves grad mode as it is."""
+
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, bool):  # bare @core.inference_mode
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: bool = True) -> None:
+        self._on = bool(mode)
+
+    def __enter__(self):
+        self._prev = state.grad_enabled
+        if self._on:
+            state.grad_enabled = False
+        return None
+
+    def __call__(self, fn):
+        if not self._on:
+            return fn
+        self._mode = False
+        return super().__call__(fn)
+
+
 def is_grad_enabled() -> bool:
     """Whether ops build a graph in this thread."""
     return state.grad_enabled

@@ -12,6 +12,7 @@ from collections import namedtuple
 
 from core import backend as _backend
 from core._state import state
+from core.ops import activation as _activation
 from core.ops._util import broadcast_error, norm_dim, norm_dims, promote, quiet
 from core.ops.elementwise import (
     Abs,
@@ -20,11 +21,14 @@ from core.ops.elementwise import (
     Clamp,
     Clone,
     Copy,
-    Fill,
     Cos,
     Div,
+    Erf,
     Exp,
+    Expm1,
+    Fill,
     Log,
+    Log1p,
     Maximum,
     Minimum,
     Mul,
@@ -32,6 +36,7 @@ from core.ops.elementwise import (
     Pow,
     Relu,
     Remainder,
+    Round,
     Sigmoid,
     Sign,
     Sin,
@@ -41,7 +46,8 @@ from core.ops.elementwise import (
     ToDevice,
     Where,
 )
-from core.ops.linalg import Linear, Matmul
+from core.ops.index import Gather, Scatter, Tri
+from core.ops.linalg import Einsum, Linear, Matmul, Norm
 from core.ops.reduce import Cumsum, LogSumExp, MaxMin, Mean, Prod, Std, Sum, Var
 from core.ops.shape import (
     Cat,
@@ -53,8 +59,8 @@ from core.ops.shape import (
     Reshape,
     SetItem,
     Split,
-    ViewUpdate,
     Stack,
+    ViewUpdate,
 )
 from core.tensor import Tensor, _make, _operand
 
@@ -526,7 +532,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     ref = tensors[0]
     d = norm_dim(dim, ref.ndim)
     for i, x in enumerate(tensors):
-        if x.ndim != ref.ndim or any(
+        if x.ndim != ref.ndim or builtins.any(
             a != b for j, (a, b) in enumerate(zip(x.shape, ref.shape, strict=True)) if j != d
         ):
             raise RuntimeError(
@@ -628,6 +634,310 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 
+# -- more elementwise math -----------------------------------------------------------
+def log1p(input: Tensor) -> Tensor:
+    return Log1p.apply(input)
+
+
+def expm1(input: Tensor) -> Tensor:
+    return Expm1.apply(input)
+
+
+def erf(input: Tensor) -> Tensor:
+    return Erf.apply(input)
+
+
+def floor(input: Tensor) -> Tensor:
+    return Round.apply(input, "floor")
+
+
+def ceil(input: Tensor) -> Tensor:
+    return Round.apply(input, "ceil")
+
+
+def trunc(input: Tensor) -> Tensor:
+    return Round.apply(input, "trunc")
+
+
+fix = trunc
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
+    return Round.apply(input, "round", decimals)
+
+
+def floor_divide(input, other) -> Tensor:
+    if not isinstance(input, Tensor):
+        return other.__rfloordiv__(input)
+    return input // other
+
+
+def bitwise_and(input: Tensor, other) -> Tensor:
+    return input & other
+
+
+def bitwise_or(input: Tensor, other) -> Tensor:
+    return input | other
+
+
+def bitwise_xor(input: Tensor, other) -> Tensor:
+    return input ^ other
+
+
+def bitwise_not(input: Tensor) -> Tensor:
+    return ~input
+
+
+def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    return input.all(dim, keepdim)
+
+
+def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    return input.any(dim, keepdim)
+
+
+# -- softmax (the fused Functions of nn.functional) ----------------------------------
+def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    return _activation.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    return _activation.log_softmax(input, dim, dtype=dtype)
+
+
+# -- indexing ------------------------------------------------------------------------
+def _check_index(name: str, input: Tensor, index: Tensor, d: int) -> None:
+    if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
+        got = index.dtype.name if isinstance(index, Tensor) else type(index).__name__
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index, got {got}")
+    if index._device != input._device:
+        raise _backend.DeviceError(
+            f"{name}(): index is on {index._device!r} but the input is on {input._device!r}"
+        )
+    if index.ndim != input.ndim:
+        raise RuntimeError(
+            f"{name}(): Index tensor must have the same number of dimensions as input tensor "
+            f"(index shape {list(index.shape)}, input shape {list(input.shape)})"
+        )
+    for k, (i, n) in enumerate(zip(index.shape, input.shape, strict=True)):
+        if k != d and i > n:
+            raise RuntimeError(
+                f"{name}(): Size does not match at dimension {k} expected index "
+                f"{list(index.shape)} to be no larger than self {list(input.shape)} apart "
+                f"from dimension {d}"
+            )
+
+
+def _indexed(name: str, fn, input: Tensor, d: int, index: Tensor, *rest):
+    """Apply an index-driven Function; out-of-range indices raise PyTorch's error."""
+    try:
+        return fn.apply(input, d, index, *rest)
+    except IndexError as exc:
+        raise RuntimeError(
+            f"{name}(): index out of range along dim {d} of a tensor of shape "
+            f"{list(input.shape)} ({exc})"
+        ) from None
+
+
+def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """out[i][j] = input[index[i][j]][j] for dim 0 (and likewise for any dim)."""
+    d = norm_dim(dim, input.ndim)
+    _check_index("gather", input, index, d)
+    return _indexed("gather", Gather, input, d, index)
+
+
+def _scatter(name: str, input: Tensor, dim: int, index: Tensor, src, add: bool) -> Tensor:
+    d = norm_dim(dim, input.ndim)
+    _check_index(name, input, index, d)
+    if isinstance(src, Tensor):
+        if src.dtype != input.dtype:
+            raise RuntimeError(
+                f"{name}(): Expected self.dtype to be equal to src.dtype "
+                f"({input.dtype.name} != {src.dtype.name})"
+            )
+        if src.ndim != input.ndim or builtins.any(
+            i > n for i, n in zip(index.shape, src.shape, strict=True)
+        ):
+            raise RuntimeError(
+                f"{name}(): Expected index {list(index.shape)} to be no larger than src "
+                f"{list(src.shape)} in every dimension"
+            )
+    return _indexed(name, Scatter, input, d, index, src, add)
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None) -> Tensor:
+    """A copy of input with input[index[i][j]][j] = src[i][j] (dim 0); src may be a number."""
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter() missing the argument 'src' (a tensor) or 'value'")
+    return _scatter("scatter", input, dim, index, src, False)
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """A copy of input with src[i][j] added at input[index[i][j]][j] (dim 0)."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not {type(src).__name__}")
+    return _scatter("scatter_add", input, dim, index, src, True)
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The slices of input at the positions ``index`` (1-D) along dim."""
+    d = norm_dim(dim, input.ndim)
+    if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu" or index.ndim > 1:
+        raise RuntimeError("index_select(): Expected a 1-D (or 0-d) int64 index tensor")
+    where_ = (slice(None),) * d + (index._data.reshape(-1),)
+    if input.ndim == 0:
+        where_ = (index._data.reshape(-1),)
+        input = reshape(input, (1,))
+    try:
+        return GetItem.apply(input, where_)
+    except IndexError as exc:
+        raise RuntimeError(f"index_select(): {exc}") from None
+
+
+# -- sorting -------------------------------------------------------------------------
+return_types_sort = namedtuple("sort", ["values", "indices"])
+return_types_topk = namedtuple("topk", ["values", "indices"])
+
+
+def _argsort(input: Tensor, d: int, descending: bool):
+    """Stable sorting indices along d (NaN counts as the largest, as in PyTorch)."""
+    xp = _backend.get(input._device).xp
+    a = input._data
+    if not descending:
+        return xp.argsort(a, axis=d, kind="stable")
+    # flip, sort ascending, flip back: descending, with ties still in index order
+    n = a.shape[d]
+    return (n - 1) - xp.flip(xp.argsort(xp.flip(a, d), axis=d, kind="stable"), d)
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
+    d = norm_dim(dim, input.ndim)
+    if input.ndim == 0:
+        return _make(_backend.get(input._device).xp.zeros((), "int64"), input._device, False, None)
+    out = _argsort(input, d, descending).astype("int64", copy=False)
+    return _recorded("argsort", (input,), _make(out, input._device, False, None))
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
+    """(values, indices) sorted along dim; values carry the gradient (a gather)."""
+    d = norm_dim(dim, input.ndim)
+    if input.ndim == 0:
+        return return_types_sort(Clone.apply(input), argsort(input))
+    order = _argsort(input, d, descending).astype("int64", copy=False)
+    indices = _make(order, input._device, False, None)
+    return return_types_sort(Gather.apply(input, d, indices), indices)
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+    """The k largest (or smallest) elements along dim, as (values, indices)."""
+    d = norm_dim(dim, input.ndim)
+    n = input.shape[d] if input.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk(): selected index k ({k}) out of range for a dim of size {n}")
+    if input.ndim == 0:
+        return return_types_topk(Clone.apply(input), argsort(input))
+    order = _argsort(input, d, largest)
+    indices = order[(slice(None),) * d + (slice(0, k),)].astype("int64", copy=False)
+    indices = _make(indices, input._device, False, None)
+    return return_types_topk(Gather.apply(input, d, indices), indices)
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    if input.ndim < 2:
+        raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got {input.ndim}")
+    return Tri.apply(input, int(diagonal), False)
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    if input.ndim < 2:
+        raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got {input.ndim}")
+    return Tri.apply(input, int(diagonal), True)
+
+
+# -- norms and einsum ----------------------------------------------------------------
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """The vector p-norm over dim (all elements when None): p = 'fro' (2), 1, 2, inf,
+    -inf, 0 or any number."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if not input.is_floating_point():
+        raise RuntimeError(
+            f"norm(): Expected a floating point tensor as input. Got {input.dtype.name}"
+        )
+    if p == "fro" or p is None:
+        p = 2
+    elif isinstance(p, str):
+        raise NotImplementedError(f"norm(): p={p!r} is not supported (use 'fro' or a number)")
+    dims = norm_dims(dim, input.ndim) if dim is not None else None
+    if dim is not None and not isinstance(dim, int) and len(tuple(dim)) == 0:
+        dims = None
+    return Norm.apply(input, float(p), dims, keepdim)
+
+
+def _einsum_spec(equation: str, shapes: list) -> tuple:
+    """(subscripts per operand, output subscripts, size per letter), with ellipses
+    spelled out as spare letters and the implicit output made explicit."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != len(shapes):
+        raise RuntimeError(
+            f"einsum(): the equation {equation!r} has {len(inputs)} operands but "
+            f"{len(shapes)} tensors were given"
+        )
+    letters = [c for c in eq if c.isalpha()]
+    spare = [c for c in _LETTERS if c not in letters]
+    n_ell = builtins.max(
+        [len(s) - (len(sub) - 3) for sub, s in zip(inputs, shapes, strict=True) if "..." in sub]
+        or [0]
+    )
+    ell = "".join(spare[:n_ell])
+    subs = []
+    for sub, shape in zip(inputs, shapes, strict=True):
+        if "..." in sub:
+            k = len(shape) - (len(sub) - 3)
+            sub = sub.replace("...", ell[n_ell - k :] if k > 0 else "")
+        if len(sub) != len(shape) or not sub.isalpha() and sub:
+            raise RuntimeError(
+                f"einsum(): the subscripts {sub!r} do not match an operand of shape "
+                f"{list(shape)} (equation {equation!r})"
+            )
+        subs.append(sub)
+    if arrow:
+        out = rhs.replace("...", ell)
+    else:  # implicit: the broadcast dims, then the letters seen once, sorted
+        once = [c for c in dict.fromkeys(lhs) if c.isalpha() and lhs.count(c) == 1]
+        out = ell + "".join(sorted(once))
+    sizes: dict = {}
+    for sub, shape in zip(subs, shapes, strict=True):
+        for c, n in zip(sub, shape, strict=True):
+            m = sizes.get(c, 1)
+            if n != m and n != 1 and m != 1:
+                raise RuntimeError(
+                    f"einsum(): subscript {c!r} has size {n} for an operand of shape "
+                    f"{list(shape)}, which does not broadcast with size {m} elsewhere "
+                    f"(equation {equation!r})"
+                )
+            sizes[c] = builtins.max(n, m) if n and m else 0
+    for c in out:
+        if c not in sizes:
+            raise RuntimeError(f"einsum(): output subscript {c!r} does not appear in the inputs")
+    return tuple(subs), out, sizes
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation, e.g. ``einsum("bij,bjk->bik", a, b)``; ellipses broadcast."""
+    if len(operands) == 1 and isinstance(operands[0], list | tuple):
+        operands = tuple(operands[0])
+    spec = _einsum_spec(equation, [x.shape for x in operands])
+    return Einsum.apply(spec, *operands)
+
+
 # -- Tensor methods ------------------------------------------------------------------
 def _bind_methods() -> None:
     def method_with_varargs_shape(fn):
@@ -725,6 +1035,116 @@ def _bind_methods() -> None:
         return where(condition, self, other)
 
     Tensor.where = where_m
+
+    more = {
+        "log1p": log1p,
+        "expm1": expm1,
+        "erf": erf,
+        "floor": floor,
+        "ceil": ceil,
+        "trunc": trunc,
+        "fix": fix,
+        "round": round,
+        "floor_divide": floor_divide,
+        "bitwise_and": bitwise_and,
+        "bitwise_or": bitwise_or,
+        "bitwise_xor": bitwise_xor,
+        "bitwise_not": bitwise_not,
+        "softmax": softmax,
+        "log_softmax": log_softmax,
+        "gather": gather,
+        "scatter": scatter,
+        "scatter_add": scatter_add,
+        "index_select": index_select,
+        "sort": sort,
+        "argsort": argsort,
+        "topk": topk,
+        "tril": tril,
+        "triu": triu,
+        "norm": norm,
+    }
+    for name, fn in more.items():
+        setattr(Tensor, name, fn)
+    _bind_inplace()
+    _bind_new()
+
+
+def _bind_inplace() -> None:
+    """x.op_(...) for the ops that lack one in tensor.py: x takes op(x, ...)'s value
+    (Tensor._inplace's rules: dtype casts, leaves, versions, views)."""
+
+    def inplace(fn, name):
+        def m(self, *args, **kwargs):
+            return self._inplace(fn(self, *args, **kwargs), name)
+
+        m.__name__ = m.__qualname__ = name
+        return m
+
+    ops = {
+        "abs_": abs,
+        "sign_": sign,
+        "log_": log,
+        "sin_": sin,
+        "cos_": cos,
+        "tanh_": tanh,
+        "sigmoid_": sigmoid,
+        "rsqrt_": rsqrt,
+        "square_": square,
+        "clip_": clamp,
+        "log1p_": log1p,
+        "expm1_": expm1,
+        "erf_": erf,
+        "floor_": floor,
+        "ceil_": ceil,
+        "trunc_": trunc,
+        "round_": round,
+        "remainder_": remainder,
+        "floor_divide_": floor_divide,
+        "bitwise_and_": bitwise_and,
+        "bitwise_or_": bitwise_or,
+        "bitwise_xor_": bitwise_xor,
+        "tril_": tril,
+        "triu_": triu,
+        "scatter_": scatter,
+        "scatter_add_": scatter_add,
+    }
+    for name, fn in ops.items():
+        if name not in Tensor.__dict__:  # tensor.py's own in-place methods win
+            setattr(Tensor, name, inplace(fn, name))
+
+
+def _bind_new() -> None:
+    """x.new_zeros(...) and friends: x's dtype and device unless given."""
+    from core import factories
+
+    def like(self, dtype, device) -> dict:
+        return {
+            "dtype": self.dtype if dtype is None else dtype,
+            "device": self._device if device is None else device,
+        }
+
+    def sized(factory):
+        def m(self, *size, dtype=None, device=None, requires_grad=False):
+            return factory(*size, **like(self, dtype, device), requires_grad=requires_grad)
+
+        m.__name__ = "new_" + factory.__name__
+        return m
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return factories.full(
+            size, fill_value, **like(self, dtype, device), requires_grad=requires_grad
+        )
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        from core.tensor import tensor
+
+        return tensor(data, **like(self, dtype, device), requires_grad=requires_grad)
+
+    Tensor.new_zeros = sized(factories.zeros)
+    Tensor.new_ones = sized(factories.ones)
+    Tensor.new_empty = sized(factories.empty)
+    Tensor.new_full = new_full
+    Tensor.new_tensor = new_tensor
 
 
 _bind_methods()

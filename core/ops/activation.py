@@ -13,7 +13,7 @@ import warnings
 from core import backend as _backend
 from core import random as _random
 from core.autograd.function import Function
-from core.ops._util import norm_dim
+from core.ops._util import norm_dim, stable_sigmoid
 from core.ops.elementwise import Relu, Sigmoid, Tanh
 from core.tensor import Tensor
 
@@ -48,12 +48,6 @@ def _check_float(name: str, input: Tensor) -> None:
 
 def _finish(input: Tensor, out: Tensor, inplace: bool, what: str) -> Tensor:
     return input._inplace(out, what) if inplace else out
-
-
-def _sigmoid(xp, a):
-    # NOTE: split by sign so exp never overflows
-    e = xp.exp(-xp.abs(a))
-    return xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 
 
 # -- piecewise-linear ----------------------------------------------------------------
@@ -132,7 +126,7 @@ class Gelu(_Op):
 class Silu(_Op):
     @staticmethod
     def forward(ctx, a):
-        s = _sigmoid(ctx.xp, a)
+        s = stable_sigmoid(ctx.xp, a)
         ctx.a, ctx.s = a, s
         return a * s
 
@@ -155,7 +149,7 @@ class Softplus(_Op):
 
     @staticmethod
     def backward(ctx, g):
-        return ctx.xp.where(ctx.linear, g, g * _sigmoid(ctx.xp, ctx.ba)), None, None
+        return ctx.xp.where(ctx.linear, g, g * stable_sigmoid(ctx.xp, ctx.ba)), None, None
 
 
 # -- softmax -------------------------------------------------------------------------
@@ -210,10 +204,16 @@ class Dropout(_Op):
         if p == 1:
             ctx.mask, ctx.scale = None, 0.0
             return a * 0
-        # NOTE: the mask comes from core.random's host generator, so core.manual_seed
-        # makes it reproducible on every device
-        host = _random.default_generator.numpy.random(a.shape, dtype="float32")
-        mask = xp.asarray(host >= p)  # keep with probability 1 - p
+        # NOTE: core.manual_seed makes the mask reproducible: on "cpu" it is drawn from
+        # core.random's host generator; on "cuda" on the device, by a generator seeded
+        # with one draw of the host generator (no host work or copy per element)
+        host_rng = _random.default_generator.numpy
+        if ctx.device == "cpu":
+            u = host_rng.random(a.shape, dtype="float32")
+        else:
+            seed = int(host_rng.integers(2**63))
+            u = _backend.get(ctx.device).rng(seed).random(a.shape, dtype=xp.float32)
+        mask = u >= p  # keep with probability 1 - p
         scale = 1.0 / (1.0 - p)
         ctx.mask, ctx.scale = mask, scale
         out = a * mask

@@ -5,11 +5,13 @@ from __future__ import annotations
 from core.autograd.function import Function
 from core.ops._util import (
     broadcast_error,
+    broadcast_errors,
     floating,
     meta,
     promote,
     quietly,
     result_type,
+    stable_sigmoid,
     unbroadcast,
 )
 
@@ -75,6 +77,7 @@ class Mul(_Op):
 class Div(_Op):
     @staticmethod
     @quietly
+    @broadcast_errors
     def forward(ctx, a, b):
         out = promote(a / b, a, b)
         na, nb = ctx.needs_input_grad
@@ -97,6 +100,7 @@ class Pow(_Op):
 
     @staticmethod
     @quietly
+    @broadcast_errors
     def forward(ctx, a, b):
         xp = ctx.xp
         if getattr(b, "ndim", None) == 0 and getattr(a, "ndim", 0) > 0 and a.dtype.kind == "f":
@@ -142,6 +146,7 @@ class Remainder(_Op):
 
     @staticmethod
     @quietly
+    @broadcast_errors
     def forward(ctx, a, b):
         if any(ctx.needs_input_grad):
             ctx.a, ctx.b = a, b
@@ -326,11 +331,7 @@ class Tanh(_Op):
 class Sigmoid(_Op):
     @staticmethod
     def forward(ctx, a):
-        xp = ctx.xp
-        a = floating(a)
-        # NOTE: split by sign so exp never overflows
-        e = xp.exp(-xp.abs(a))
-        out = xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+        out = stable_sigmoid(ctx.xp, floating(a))
         ctx.out = out
         return out
 
@@ -444,3 +445,63 @@ class ToDevice(_Op):
         if ctx.src == "cpu":
             return backend.to_numpy(g), None
         return backend.get(ctx.src).xp.asarray(g), None
+
+
+# -- more unary math -----------------------------------------------------------------
+class Log1p(_Op):
+    @staticmethod
+    @quietly
+    def forward(ctx, a):
+        ctx.a = a = floating(a)
+        return ctx.xp.log1p(a)
+
+    @staticmethod
+    @quietly
+    def backward(ctx, g):
+        return g / (1 + ctx.a)
+
+
+class Expm1(_Op):
+    @staticmethod
+    @quietly
+    def forward(ctx, a):
+        out = ctx.xp.expm1(floating(a))
+        ctx.out = out
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * (ctx.out + 1)
+
+
+class Erf(_Op):
+    @staticmethod
+    def forward(ctx, a):
+        from core import backend
+
+        ctx.a = a = floating(a)
+        return backend.get(ctx.device).erf(a).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        a = ctx.a
+        # d/da erf(a) = 2/sqrt(pi) * exp(-a^2)
+        return (g * (1.1283791670955126 * ctx.xp.exp(-a * a))).astype(g.dtype, copy=False)
+
+
+class Round(_Op):
+    """floor, ceil, trunc or round (half to even, at ``decimals``); zero gradient."""
+
+    @staticmethod
+    def forward(ctx, a, mode, decimals=0):
+        if a.dtype.kind != "f":
+            return a.copy()  # integers are already whole, and keep their dtype
+        xp = ctx.xp
+        if mode == "round":
+            return xp.round(a, decimals)
+        return getattr(xp, mode)(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        # NOTE: piecewise constant: PyTorch's gradient is 0 everywhere (not undefined)
+        return ctx.xp.zeros_like(g), None, None

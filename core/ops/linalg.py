@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from core.autograd.function import Function
-from core.ops._util import unbroadcast
+from core.ops._util import quietly, unbroadcast
 
 
 class _Op(Function):
@@ -17,6 +19,12 @@ class Matmul(_Op):
             raise RuntimeError(
                 f"both arguments to matmul need to be at least 1D, but they are "
                 f"{a.ndim}D and {b.ndim}D"
+            )
+        if a.dtype != b.dtype:  # no silent promotion, as in PyTorch
+            raise RuntimeError(
+                f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype} "
+                f"(matmul of shapes {list(a.shape)} and {list(b.shape)}). Convert one with "
+                ".to(dtype) first."
             )
         try:
             out = ctx.xp.matmul(a, b)
@@ -61,6 +69,13 @@ class Linear(_Op):
                 f"(shape {tuple(x.shape)}) but the weight expects {weight.shape[-1]} "
                 f"(weight shape {tuple(weight.shape)})"
             )
+        for name, p in (("weight", weight), ("bias", bias)):
+            if p is not None and p.dtype != x.dtype:
+                raise RuntimeError(
+                    f"linear: expected input and {name} to have the same dtype, but got: "
+                    f"{x.dtype} != {p.dtype}. Convert the input (x.to({p.dtype})) or the "
+                    "layer (.to(dtype)) first."
+                )
         # (..., in) x (in, out) -> (..., out)
         out = x @ weight.T
         if bias is not None:
@@ -84,3 +99,118 @@ class Linear(_Op):
             if nb:
                 gb = g2.sum(axis=0)
         return gx, gw, gb
+
+
+class Norm(_Op):
+    """Vector p-norm over dims (all when None): sum(|a|^p)^(1/p); p may be 2, 1, inf,
+    -inf, 0 (the count of nonzeros) or any other number."""
+
+    @staticmethod
+    @quietly
+    def forward(ctx, a, p, dims, keepdim):
+        xp = ctx.xp
+        if p == 2:
+            out = xp.sqrt((a * a).sum(axis=dims, keepdims=True))
+        elif p == 1:
+            out = xp.abs(a).sum(axis=dims, keepdims=True)
+        elif p == math.inf:
+            out = xp.abs(a).max(axis=dims, keepdims=True)
+        elif p == -math.inf:
+            out = xp.abs(a).min(axis=dims, keepdims=True)
+        elif p == 0:
+            out = (a != 0).sum(axis=dims, keepdims=True)
+        else:
+            out = (xp.abs(a) ** p).sum(axis=dims, keepdims=True) ** (1.0 / p)
+        out = xp.asarray(out).astype(a.dtype, copy=False)
+        if ctx.needs_input_grad[0]:
+            ctx.a, ctx.p, ctx.dims, ctx.out = a, p, dims, out
+        if keepdim:
+            return out
+        return out.reshape(() if dims is None else _drop(out.shape, dims))
+
+    @staticmethod
+    @quietly
+    def backward(ctx, g):
+        xp, a, p, out = ctx.xp, ctx.a, ctx.p, ctx.out
+        g = g.reshape(out.shape)  # the reduced dims back, as size 1
+        # NOTE: where the norm is 0 the gradient is 0 (PyTorch's subgradient)
+        if p == 2:
+            grad = a * xp.where(out == 0, 0, g / out)
+        elif p == 1:
+            grad = xp.sign(a) * g
+        elif p == math.inf or p == -math.inf:
+            # ties share the gradient evenly, as in PyTorch
+            hit = xp.abs(a) == out
+            grad = xp.sign(a) * hit * (g / hit.sum(axis=ctx.dims, keepdims=True))
+        elif p == 0:
+            grad = xp.zeros_like(a)
+        else:
+            scale = xp.where(out == 0, 0, g / out ** (p - 1))
+            grad = xp.sign(a) * xp.abs(a) ** (p - 1) * scale
+        return grad.astype(a.dtype, copy=False), None, None, None
+
+
+def _drop(shape, dims) -> tuple:
+    return tuple(n for i, n in enumerate(shape) if i not in dims)
+
+
+class Einsum(_Op):
+    """Einstein summation over explicit subscripts (one letter per dim, ellipses
+    already spelled out; see ``core.einsum``).
+
+    Backward of operand i is an einsum too: the output's gradient contracted with
+    the other operands, to operand i's letters. Letters only operand i has were
+    summed away, so their gradient is a broadcast; a letter repeated in operand i (a
+    diagonal) gets the gradient on that diagonal only.
+    """
+
+    @staticmethod
+    def forward(ctx, spec, *arrays):
+        subs, out, sizes = spec
+        xp = ctx.xp
+        # operands broadcast (size-1 dims) to the letters' sizes, as views
+        shapes = [tuple(sizes[c] for c in s) for s in subs]
+        full = [
+            a if a.shape == shape else xp.broadcast_to(a, shape)
+            for a, shape in zip(arrays, shapes, strict=True)
+        ]
+        if any(ctx.needs_input_grad):
+            ctx.spec, ctx.full = spec, full
+            ctx.metas = [(a.shape, a.dtype) for a in arrays]
+        result = xp.einsum(f"{','.join(subs)}->{out}", *full, optimize=True)
+        # NOTE: a pure permutation or diagonal is a view of the input in numpy: copy it
+        return xp.asarray(result) if getattr(result, "base", None) is None else result.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        subs, out, sizes = ctx.spec
+        grads = [None]
+        for i, s in enumerate(subs):
+            if not ctx.needs_input_grad[i + 1]:
+                grads.append(None)
+                continue
+            others = [t for j, t in enumerate(subs) if j != i]
+            arrays = [a for j, a in enumerate(ctx.full) if j != i]
+            letters = "".join(dict.fromkeys(s))  # s's distinct letters, in order
+            seen = set(out).union(*others)
+            kept = "".join(c for c in letters if c in seen)
+            eq = f"{','.join([out, *others])}->{kept}"
+            gi = xp.asarray(xp.einsum(eq, g, *arrays, optimize=True))
+            # letters summed in forward that only s has: the gradient is a broadcast
+            gi = xp.broadcast_to(
+                gi.reshape([sizes[c] if c in kept else 1 for c in letters]),
+                [sizes[c] for c in letters],
+            )
+            if len(letters) != len(s):  # a repeated letter: write the diagonal only
+                grid = [
+                    xp.arange(sizes[c]).reshape(
+                        [sizes[c] if k == letters.index(c) else 1 for k in range(len(letters))]
+                    )
+                    for c in s
+                ]
+                diag = xp.zeros([sizes[c] for c in s], dtype=g.dtype)
+                diag[tuple(grid)] = gi
+                gi = diag
+            grads.append(unbroadcast(xp.ascontiguousarray(gi), ctx.metas[i]))
+        return tuple(grads)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from core import backend as _backend
 from core._state import state
 from core.autograd.function import Function
 from core.ops import _recorded
-from core.ops._util import meta, unbroadcast
+from core.ops._util import meta, stable_sigmoid, unbroadcast
 from core.tensor import Tensor, _make
 
 __all__ = [
@@ -75,18 +77,14 @@ def _upstream(xp, g, reduction: str, denom):
 
 
 def _broadcast_shape(name: str, *shapes) -> tuple:
-    """The broadcast of shapes, or an error naming them (pure shape arithmetic)."""
-    ndim = max(len(s) for s in shapes)
-    out = []
-    for i in range(ndim):
-        sizes = {s[i - ndim + len(s)] for s in shapes if i - ndim + len(s) >= 0} - {1}
-        if len(sizes) > 1:
-            raise RuntimeError(
-                f"{name}: shapes {', '.join(str(tuple(s)) for s in shapes)} cannot be "
-                "broadcast together"
-            )
-        out.append(sizes.pop() if sizes else 1)
-    return tuple(out)
+    """The broadcast of shapes (host tuples), or an error naming them."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise RuntimeError(
+            f"{name}: shapes {', '.join(str(tuple(s)) for s in shapes)} cannot be "
+            "broadcast together"
+        ) from None
 
 
 # -- regression losses ---------------------------------------------------------------
@@ -321,23 +319,28 @@ def _check_weight(name: str, weight, c: int) -> None:
         )
 
 
-def _class_indices(xp, name, t, ignore_index, n, c, d):
-    """Validated targets as (N, D) plus the flat index of each target in an (N, C, D)
-    array and the mask of targets that count."""
+def _class_indices(ctx, name, t, ignore_index, n, c, d):
+    """Validated targets as (N, D) plus the flat offset of each target in a
+    C-contiguous (N, C, D) array and the mask of targets that count."""
+    xp = ctx.xp
     t = t.reshape(n, d).astype("int64", copy=False)
     valid = t != ignore_index
-    bad = valid & ((t < 0) | (t >= c))
-    # NOTE: one device sync; out-of-range indices would otherwise wrap silently
-    if bool(bad.any()):
-        value = int(t[bad].reshape(-1)[0])
-        raise IndexError(
-            f"{name}: Target {value} is out of bounds: class indices must be in "
-            f"[0, {c - 1}] for {c} classes (or equal ignore_index={ignore_index})"
-        )
+    # NOTE: out-of-range indices would wrap silently; the check reads back to the host,
+    # so on "cuda" it runs only with core.backend.CHECK_INDICES_ON_DEVICE (a sync a step)
+    if _backend.checks_values(ctx.device):
+        bad = valid & ((t < 0) | (t >= c))
+        if bool(bad.any()):
+            value = int(t[bad].reshape(-1)[0])
+            raise IndexError(
+                f"{name}: Target {value} is out of bounds: class indices must be in "
+                f"[0, {c - 1}] for {c} classes (or equal ignore_index={ignore_index}; "
+                "on cuda this is checked only when core.backend.CHECK_INDICES_ON_DEVICE "
+                "is True)"
+            )
     safe = xp.where(valid, t, 0)
     flat = (xp.arange(n, dtype="int64")[:, None] * (c * d) + xp.arange(d, dtype="int64")) + (
         safe * d
-    )  # (N, D) offsets into the flattened (N, C, D) array
+    )  # (N, D) offsets into a C-contiguous (N, C, D) array (faster than a 3-array index)
     return safe, flat, valid
 
 
@@ -352,6 +355,10 @@ class CrossEntropy(_Op):
         wc = None if w is None else w.reshape(1, c, 1)  # (1, C, 1)
         m = x3.max(axis=1, keepdims=True)  # (N, 1, D)
         z = x3 - m  # (N, C, D), <= 0
+        # NOTE: z follows a view input's layout (a transpose); the flat offsets, and the
+        # writes through gx.reshape(-1) in backward, need C order (else reshape copies)
+        if not z.flags.c_contiguous:
+            z = xp.ascontiguousarray(z)
         if probs:
             q = t.reshape(n, c, d)
             if smoothing:
@@ -362,7 +369,7 @@ class CrossEntropy(_Op):
             s_q = q.sum(axis=1)  # (N, D): sum_c q
             denom = n * d
         else:
-            safe, flat, valid = _class_indices(xp, "cross_entropy", t, ignore_index, n, c, d)
+            safe, flat, valid = _class_indices(ctx, "cross_entropy", t, ignore_index, n, c, d)
             valid = valid.astype(x.dtype)  # (N, D) 0/1
             wt = valid if w is None else w[safe] * valid  # (N, D)
             qz = (1 - smoothing) * wt * z.reshape(-1)[flat]
@@ -414,8 +421,9 @@ class CrossEntropy(_Op):
                 if eps:
                     wc = 1 if ctx.wc is None else ctx.wc
                     gx -= (eps / c) * wc * (coef * ctx.valid[:, None, :])
-                gflat = gx.reshape(-1)
-                gflat[ctx.flat] -= (1 - eps) * ctx.wt * coef[:, 0, :]
+                if not gx.flags.c_contiguous:  # a view of a copy would lose the write
+                    gx = xp.ascontiguousarray(gx)
+                gx.reshape(-1)[ctx.flat] -= (1 - eps) * ctx.wt * coef[:, 0, :]
             shape, dtype = ctx.x_meta
             gx = gx.reshape(shape).astype(dtype, copy=False)
         if nt:
@@ -434,7 +442,7 @@ class NllLoss(_Op):
     def forward(ctx, x, t, w, ignore_index, reduction, layout):
         xp = ctx.xp
         n, c, d, out_shape, _ = layout
-        safe, flat, valid = _class_indices(xp, "nll_loss", t, ignore_index, n, c, d)
+        safe, flat, valid = _class_indices(ctx, "nll_loss", t, ignore_index, n, c, d)
         wt = valid.astype(x.dtype) if w is None else w[safe] * valid  # (N, D)
         loss = -wt * x.reshape(-1)[flat]
         denom = wt.sum()
@@ -448,7 +456,7 @@ class NllLoss(_Op):
         xp = ctx.xp
         n, c, d, out_shape, _ = ctx.layout
         coef = xp.broadcast_to(_upstream(xp, g, ctx.reduction, ctx.denom), out_shape)
-        gx = xp.zeros(ctx.shape, dtype=ctx.dtype)
+        gx = xp.zeros(ctx.shape, dtype=ctx.dtype)  # C-contiguous: reshape(-1) is a view
         gx.reshape(-1)[ctx.flat] = -ctx.wt * coef.reshape(n, d)
         return gx, None, None, None, None, None
 
@@ -521,12 +529,14 @@ class BinaryCrossEntropy(_Op):
     @staticmethod
     def forward(ctx, x, y, w, reduction):
         xp = ctx.xp
-        # NOTE: one device sync, like PyTorch's CPU check
-        if bool(((x < 0) | (x > 1)).any()):
+        # NOTE: PyTorch's check; it reads back to the host, so on "cuda" it runs only
+        # with core.backend.CHECK_INDICES_ON_DEVICE (a sync a step)
+        if _backend.checks_values(ctx.device) and bool(((x < 0) | (x > 1)).any()):
             raise RuntimeError(
                 f"all elements of input should be between 0 and 1 (binary_cross_entropy "
                 f"input of shape {tuple(x.shape)} has values outside [0, 1]; apply "
-                "sigmoid first, or use binary_cross_entropy_with_logits)"
+                "sigmoid first, or use binary_cross_entropy_with_logits; on cuda this is "
+                "checked only when core.backend.CHECK_INDICES_ON_DEVICE is True)"
             )
         logx = xp.maximum(_log_or(xp, x, -100), -100)
         log1mx = xp.maximum(_log_or(xp, 1 - x, -100), -100)
@@ -585,8 +595,7 @@ class BinaryCrossEntropyWithLogits(_Op):
         nx, ny = ctx.needs_input_grad[:2]
         gx = gy = None
         if nx:
-            e = xp.exp(-xp.abs(x))
-            sig_neg = xp.where(x >= 0, e / (1 + e), 1 / (1 + e))  # sigmoid(-x)
+            sig_neg = stable_sigmoid(xp, -x)
             gx = unbroadcast(coef * ((1 - y) - ctx.lw * sig_neg), ctx.m[0])
         if ny:
             gyl = -x if pw is None else (pw - 1) * ctx.sp - x

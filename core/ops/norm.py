@@ -376,13 +376,15 @@ def embedding(
             )
         padding_idx = padding_idx % v
     idx = input._data
-    if idx.size:
-        # NOTE: one device sync; numpy would wrap negative indices silently
+    # NOTE: numpy would wrap negative indices silently; the check reads back to the host,
+    # so on "cuda" it runs only with core.backend.CHECK_INDICES_ON_DEVICE (a sync a step)
+    if idx.size and _backend.checks_values(input._device):
         lo, hi = _backend.get(input._device).xp.stack([idx.min(), idx.max()]).tolist()
         if lo < 0 or hi >= v:
             raise IndexError(
                 f"embedding: index out of range in self: indices must be in [0, {v - 1}] for "
-                f"a weight of shape {tuple(weight.shape)}, got {lo if lo < 0 else hi}"
+                f"a weight of shape {tuple(weight.shape)}, got {lo if lo < 0 else hi} (on cuda "
+                "this is checked only when core.backend.CHECK_INDICES_ON_DEVICE is True)"
             )
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)

@@ -65,18 +65,32 @@ def _count(shape, dims) -> int:
 class Var(_Op):
     @staticmethod
     def forward(ctx, a, dims, correction, keepdim):
+        xp = ctx.xp
+        if a.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"std and var only support floating point and complex dtypes (got {a.dtype} "
+                f"of shape {tuple(a.shape)}); convert with .float() first"
+            )
         n = a.size if dims is None else _count(a.shape, dims)
-        diff = a - a.mean(axis=dims, keepdims=True)
-        # NOTE: n <= correction gives nan (0/0) or inf, as in PyTorch, without a warning
-        scale = 1.0 / (n - correction) if n > correction else float("nan")
-        ctx.diff, ctx.scale, ctx.dims, ctx.keep = diff, scale, dims, keepdim
-        out = (diff * diff).sum(axis=dims, keepdims=keepdim) * scale
-        return ctx.xp.asarray(out, dtype=a.dtype)
+        diff = a - a.mean(axis=dims, keepdims=True) if n else a  # n == 0: a is empty
+        ss = (diff * diff).sum(axis=dims, keepdims=keepdim)
+        ctx.diff, ctx.dims, ctx.keep = diff, dims, keepdim
+        ctx.scale = 1.0 / (n - correction) if n > correction else None
+        if ctx.scale is None:
+            # NOTE: no degrees of freedom left (n <= correction): positive / 0 is inf and
+            # 0 / 0 nan, as in PyTorch, without numpy's divide warning
+            return xp.asarray(xp.where(ss > 0, xp.inf, xp.nan), dtype=a.dtype)
+        return xp.asarray(ss * ctx.scale, dtype=a.dtype)
 
     @staticmethod
     def backward(ctx, g):
+        xp = ctx.xp
         if not ctx.keep:
             g = _keep(g, ctx.diff.shape, ctx.dims)
+        if ctx.scale is None:  # g * (2 / 0) * diff, as PyTorch: +-inf, nan where 0 * inf
+            nan = (ctx.diff == 0) | (g == 0) | xp.isnan(g)
+            gx = xp.where(nan, xp.nan, xp.copysign(xp.inf, g)).astype(g.dtype, copy=False)
+            return gx, None, None, None
         return g * (2 * ctx.scale) * ctx.diff, None, None, None
 
 
@@ -88,11 +102,15 @@ class MaxMin(_Op):
     @staticmethod
     def forward(ctx, a, dim, keepdim, is_max):
         xp = ctx.xp
-        if a.size == 0:
-            raise RuntimeError(
-                f"{'max' if is_max else 'min'}(): cannot reduce an empty tensor "
-                "(it has no identity)"
-            )
+        if a.size == 0:  # an empty reduced dim has no max; other dims may be empty
+            reduced = range(a.ndim) if dim is None else dim if type(dim) is tuple else (dim,)
+            empty = [d for d in reduced if a.shape[d] == 0]
+            if empty or a.ndim == 0:
+                raise RuntimeError(
+                    f"{'max' if is_max else 'min'}(): cannot reduce over dim "
+                    f"{empty[0] if empty else 0} of size 0 (input of shape {tuple(a.shape)}: "
+                    "an empty reduction has no identity)"
+                )
         ctx.a, ctx.dim, ctx.keep, ctx.is_max = a, dim, keepdim, is_max
         if dim is None or type(dim) is tuple:
             out = a.max(axis=dim, keepdims=True) if is_max else a.min(axis=dim, keepdims=True)

@@ -7,7 +7,7 @@ import numpy as np
 
 from core import backend as _backend
 from core.autograd.function import Function
-from core.ops._util import result_type
+from core.ops._util import meta, result_type, unbroadcast
 
 
 class _Op(Function):
@@ -60,17 +60,12 @@ class Permute(_Op):
 class Expand(_Op):
     @staticmethod
     def forward(ctx, a, shape):
-        ctx.shape = a.shape
+        ctx.m = meta(a)
         return ctx.xp.broadcast_to(a, shape)
 
     @staticmethod
     def backward(ctx, g):
-        shape = ctx.shape
-        lead = g.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
-        )
-        return g.sum(axis=axes, keepdims=True).reshape(shape), None
+        return unbroadcast(g, ctx.m), None
 
 
 class Repeat(_Op):

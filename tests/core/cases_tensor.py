@@ -314,3 +314,142 @@ CASES: list[OpCase] = [
     case("dot", lambda lib, x, y: lib.dot(x, y), f(5), f(5), op="Matmul"),
     case("outer", lambda lib, x, y: lib.outer(x, y), f(3), f(4), op="Mul"),
 ]
+
+
+def fixed(values) -> Arg:
+    """An integer input with exactly these values (indices that must not repeat)."""
+    return Arg(np.shape(values), "fixed", value=np.array(values, dtype=np.int64))
+
+
+INF = float("inf")
+
+CASES += [
+    # -- more elementwise math ----------------------------------------------------------
+    case("log1p", lambda lib, x: lib.log1p(x), f(3, 4, low=-0.5, high=2.0), op="Log1p"),
+    case("log1p/method", lambda lib, x: x.log1p(), pos(3, 4), op="Log1p"),
+    case("expm1", lambda lib, x: lib.expm1(x), f(3, 4), op="Expm1"),
+    case("erf", lambda lib, x: lib.erf(x), f(3, 4), op="Erf"),
+    case("erf/method", lambda lib, x: x.erf(), f(2, 5, low=-4.0, high=4.0), op="Erf"),
+    # piecewise constant: zero gradients (draws land within eps of a step with p ~ 1e-6)
+    case("floor", lambda lib, x: lib.floor(x), f(3, 4), op="Round"),
+    case("ceil", lambda lib, x: x.ceil(), f(3, 4), op="Round"),
+    case("trunc", lambda lib, x: lib.trunc(x), f(3, 4), op="Round"),
+    case("round", lambda lib, x: lib.round(x), f(3, 4), op="Round"),
+    case("round/decimals", lambda lib, x: x.round(decimals=1), f(3, 4), op="Round"),
+    # -- softmax at the top level and as methods -----------------------------------------
+    case("softmax/fn", lambda lib, x: lib.softmax(x, 1), f(2, 3, 4), op="Softmax"),
+    case("softmax/method", lambda lib, x: x.softmax(-1), f(3, 4), op="Softmax"),
+    case("log_softmax/fn", lambda lib, x: lib.log_softmax(x, 0), f(3, 4), op="LogSoftmax"),
+    case("log_softmax/method", lambda lib, x: x.log_softmax(dim=-1), f(3, 4), op="LogSoftmax"),
+    # -- indexing -----------------------------------------------------------------------
+    case("gather/dim1", lambda lib, x, i: lib.gather(x, 1, i), f(3, 4), idx(3, 5, high=4)),
+    case(
+        "gather/dim0_smaller_index",
+        lambda lib, x, i: x.gather(0, i),
+        f(3, 4),
+        idx(2, 3, high=3),
+        op="Gather",
+    ),
+    case("gather/3d_neg_dim", lambda lib, x, i: x.gather(-1, i), f(2, 3, 4), idx(2, 3, 2, high=4)),
+    case(
+        "scatter/src",
+        lambda lib, x, i, s: lib.scatter(x, 1, i, s),
+        f(3, 4),
+        fixed([[0, 2], [3, 1], [1, 0]]),
+        f(3, 2),  # NOTE: torch's backward fails for a src larger than the index
+        op="Scatter",
+    ),
+    case(
+        "scatter/value",
+        lambda lib, x, i: x.scatter(0, i, 0.5),
+        f(3, 4),
+        fixed([[2, 0, 1, 2]]),
+        op="Scatter",
+    ),
+    case(
+        "scatter_add/repeats",
+        lambda lib, x, i, s: lib.scatter_add(x, 1, i, s),
+        f(3, 4),
+        idx(3, 6, high=4),
+        f(3, 6),
+        op="Scatter",
+    ),
+    case(
+        "scatter_add/dim0_larger_src",
+        lambda lib, x, i, s: x.scatter_add(0, i, s),
+        f(3, 4),
+        idx(2, 4, high=3),
+        f(3, 5),
+        op="Scatter",
+        torch=False,  # torch's backward fails for a src larger than the index; see test_parity
+    ),
+    case(
+        "index_select/dim1",
+        lambda lib, x, i: lib.index_select(x, 1, i),
+        f(3, 4),
+        idx(6, high=4),
+        op="GetItem",
+    ),
+    case(
+        "index_select/0d_index",
+        lambda lib, x, i: x.index_select(0, i),
+        f(3, 4),
+        fixed(2),
+        op="GetItem",
+    ),
+    # -- sorting (values carry the gradient through a gather) ---------------------------
+    case("sort/last_dim", lambda lib, x: lib.sort(x), f(3, 5), op="Gather"),
+    case("sort/descending_dim0", lambda lib, x: x.sort(0, descending=True), f(4, 3)),
+    case("sort/values", lambda lib, x: lib.sort(x, dim=1).values, f(2, 4, 3), op="Gather"),
+    case("argsort", lambda lib, x: lib.argsort(x, 1), f(3, 5), op="argsort", **NO_GRAD),
+    case("argsort/descending", lambda lib, x: x.argsort(descending=True), f(3, 5), **NO_GRAD),
+    case("topk/largest", lambda lib, x: lib.topk(x, 2), f(3, 5), op="Gather"),
+    case("topk/smallest_dim0", lambda lib, x: x.topk(3, dim=0, largest=False), f(4, 3)),
+    case("tril", lambda lib, x: lib.tril(x), f(3, 4), op="Tri"),
+    case("tril/diagonal_batched", lambda lib, x: x.tril(-1), f(2, 3, 3), op="Tri"),
+    case("triu", lambda lib, x: lib.triu(x, 1), f(3, 4), op="Tri"),
+    case("triu/method", lambda lib, x: x.triu(), f(4, 3), op="Tri"),
+    # -- norms ----------------------------------------------------------------------------
+    case("norm/fro", lambda lib, x: lib.norm(x), f(3, 4), op="Norm"),
+    case("norm/method_dim", lambda lib, x: x.norm(dim=1), f(3, 4), op="Norm"),
+    case("norm/p1_keepdim", lambda lib, x: lib.norm(x, 1, dim=-1, keepdim=True), f(3, 4)),
+    case("norm/inf", lambda lib, x: lib.norm(x, INF), f(3, 4), op="Norm"),
+    case("norm/neg_inf_dim", lambda lib, x: x.norm(p=-INF, dim=0), f(3, 4), op="Norm"),
+    case("norm/p3_dims", lambda lib, x: lib.norm(x, 3, dim=(0, 2)), f(2, 3, 4), op="Norm"),
+    case("norm/p0", lambda lib, x: x.norm(0), f(3, 4), op="Norm"),
+    case(  # the norm of zeros: gradient 0, not nan
+        "norm/zero_row",
+        lambda lib, x: x.norm(dim=1),
+        exact([[0.0, 0.0, 0.0], [0.3, -1.2, 0.5]]),
+        op="Norm",
+    ),
+    # -- einsum -------------------------------------------------------------------------
+    case("einsum/matmul", lambda lib, x, y: lib.einsum("ij,jk->ik", x, y), f(3, 4), f(4, 2)),
+    case(
+        "einsum/batched",
+        lambda lib, x, y: lib.einsum("bij,bkj->bik", x, y),
+        f(2, 3, 4),
+        f(2, 2, 4),
+        op="Einsum",
+    ),
+    case("einsum/implicit", lambda lib, x, y: lib.einsum("ji,jk", x, y), f(4, 3), f(4, 2)),
+    case("einsum/trace", lambda lib, x: lib.einsum("ii", x), f(4, 4), op="Einsum"),
+    case("einsum/diagonal", lambda lib, x: lib.einsum("iji->ij", x), f(3, 2, 3), op="Einsum"),
+    case("einsum/sum_one_side", lambda lib, x, y: lib.einsum("ijk,j->i", x, y), f(2, 3, 4), f(3)),
+    case("einsum/outer_list", lambda lib, x, y: lib.einsum("i,j->ij", [x, y]), f(3), f(4)),
+    case(
+        "einsum/ellipsis_broadcast",
+        lambda lib, x, y: lib.einsum("...ij,...jk->...ik", x, y),
+        f(2, 1, 3, 4),
+        f(3, 4, 2),
+        op="Einsum",
+    ),
+    case(
+        "einsum/three_operands",
+        lambda lib, x, y, z: lib.einsum("ij,jk,k->i", x, y, z),
+        f(2, 3),
+        f(3, 4),
+        f(4),
+        op="Einsum",
+    ),
+]

@@ -424,3 +424,96 @@ def test_backward_with_inputs_accumulates_only_into_those():
     (a * b).sum().backward(inputs=[b])
     assert a.grad is None
     assert b.grad.tolist() == [1.0]
+
+
+# -- pow at zero -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "exponent",
+    [0, 0.0, lambda lib: lib.tensor([0.0, 0.0]), lambda lib: lib.tensor(0.0, dtype=lib.float64)],
+    ids=["int", "float", "tensor", "0d_float64"],
+)
+def test_pow_with_exponent_zero_has_zero_gradient_at_zero(exponent):
+    torch = pytest.importorskip("torch")
+    grads = []
+    for lib in (core, torch):
+        x = lib.tensor([0.0, 2.0], requires_grad=True)
+        b = exponent(lib) if callable(exponent) else exponent
+        (x**b).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == grads[1] == [0.0, 0.0]
+
+
+def test_pow_gradient_is_exact_where_the_exponent_is_zero_and_not_elsewhere():
+    x = core.tensor([[0.0, 0.0, 3.0]], requires_grad=True)
+    b = core.tensor([[0.0], [2.0]], requires_grad=True)  # broadcast against x
+    (x**b).sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0, 6.0]]  # b=0 row: 0; b=2 row: 2x
+    assert not np.isnan(b.grad.numpy()).any()
+
+
+def test_pow_with_a_0d_exponent_tensor_follows_torch_dtypes():
+    torch = pytest.importorskip("torch")
+    for base, exp in (
+        ([1.0, 2.0], (2.0, "float64")),
+        ([1, 2], (0.5, "float64")),
+        ([1, 2], (0.5, "float32")),
+        ([1.0, 2.0], (2, "int64")),
+    ):
+        got = core.tensor(base) ** core.tensor(exp[0], dtype=getattr(core, exp[1]))
+        want = torch.tensor(base) ** torch.tensor(exp[0], dtype=getattr(torch, exp[1]))
+        assert got.dtype.name == str(want.dtype).removeprefix("torch.")
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+
+
+def test_pow_gives_a_0d_exponent_its_own_dtype_gradient():
+    x = core.tensor([1.0, 2.0], requires_grad=True)
+    b = core.tensor(3.0, dtype=core.float64, requires_grad=True)
+    (x**b).sum().backward()
+    assert b.grad.dtype == core.float64 and b.grad.shape == ()
+    np.testing.assert_allclose(b.grad.item(), 8 * np.log(2), rtol=1e-6)
+    assert x.grad.dtype == core.float32 and x.grad.tolist() == [3.0, 12.0]
+
+
+# -- gradcheck -------------------------------------------------------------------------
+def f64(values, requires_grad=True):
+    return core.tensor(values, dtype=core.float64, requires_grad=requires_grad)
+
+
+def test_gradcheck_checks_the_same_outputs_on_both_sides():
+    x = f64([0.5, -1.0, 2.0])
+    assert core.autograd.gradcheck(lambda x: (x.detach() * 2, x * 3), [x])
+    assert core.autograd.gradcheck(lambda x: (x.argmax(), x.exp(), x.detach()), [x])
+
+
+def test_gradcheck_still_catches_a_wrong_gradient_beside_a_detached_output():
+    class Wrong(core.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 3
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = f64([0.5, -1.0])
+    with pytest.raises(core.autograd.GradcheckError, match="Jacobian mismatch"):
+        core.autograd.gradcheck(lambda x: (x.detach() * 5, Wrong.apply(x)), [x])
+
+
+def test_gradcheck_leaves_the_inputs_grad_alone():
+    x = f64([0.5, -1.0, 2.0])
+    x.grad = core.ones(3, dtype=core.float64)
+    assert core.autograd.gradcheck(lambda x: x * 3, [x])
+    assert x.grad.tolist() == [1.0, 1.0, 1.0]
+    y = f64([1.0, 2.0])
+    assert core.autograd.gradcheck(lambda y: y.exp(), [y])
+    assert y.grad is None
+
+
+def test_gradcheck_of_a_non_contiguous_input_keeps_its_memory():
+    base = np.arange(12, dtype=np.float64).reshape(3, 4) / 7
+    x = core.from_numpy(base.T).requires_grad_(True)  # a transposed (F-order) array
+    data = x._data
+    assert core.autograd.gradcheck(lambda x: (x * x).sum(0), [x])
+    assert x._data is data
+    np.testing.assert_array_equal(base, np.arange(12).reshape(3, 4) / 7)  # restored

@@ -1,6 +1,9 @@
 """Devices: "cpu" always, "cuda" through CuPy when a GPU answers; clear errors otherwise,
 and an error naming both devices when an op mixes them."""
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -183,3 +186,28 @@ def test_manual_seed_gives_the_same_randn_on_cpu_and_cuda():
 def test_cuda_is_available_with_a_gpu():
     assert core.cuda.is_available() is True
     assert core.cuda.device_count() >= 1
+
+
+# -- devices are singletons, also through pickle and copy ------------------------------
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+@pytest.mark.parametrize("name", ["cpu", "cuda"])
+def test_a_pickled_device_comes_back_as_the_same_device(name, protocol):
+    d = core.device(name)
+    assert pickle.loads(pickle.dumps(d, protocol=protocol)) is d
+    assert core.device("cpu").type == "cpu" and core.device("cuda").type == "cuda"
+
+
+def test_unpickling_cuda_leaves_the_cpu_device_alone():
+    pickle.loads(pickle.dumps({"device": core.device("cuda")}))
+    copy.deepcopy([core.device("cuda")])
+    assert core.device("cpu").type == "cpu"
+    assert core.device("cpu") == "cpu" and core.device("cpu") != "cuda"
+    assert core.ones(2).device == "cpu"
+
+
+@pytest.mark.parametrize("name", ["cpu", "cuda"])
+def test_copying_a_device_gives_the_device_itself(name):
+    d = core.device(name)
+    assert copy.copy(d) is d and copy.deepcopy(d) is d

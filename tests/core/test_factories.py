@@ -321,3 +321,142 @@ def test_integer_factories_cannot_require_grad():
         core.arange(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="floating point"):
         core.zeros(2, dtype=core.int64, requires_grad=True)
+
+
+# -- uniform samples stay below high -----------------------------------------------------
+class _TopBits:
+    """A stand-in bit source whose every draw is the largest value below 1."""
+
+    def random(self, size=None, dtype=np.float64):
+        return np.full(size, np.nextafter(np.dtype(dtype).type(1), 0), dtype=dtype)
+
+    def uniform(self, low=0.0, high=1.0, size=None):
+        return low + (high - low) * self.random(size)
+
+
+@pytest.fixture
+def top_generator(monkeypatch):
+    g = core.Generator()
+    monkeypatch.setattr(g, "_rng", _TopBits())
+    return g
+
+
+@pytest.mark.parametrize("dtype", [core.float16, core.float32, core.float64])
+def test_rand_never_returns_one(top_generator, dtype):
+    """A float64 draw just below 1 rounds to 1.0 in float32: float32 is drawn as float32."""
+    t = core.rand(4, generator=top_generator, dtype=dtype)
+    assert t.dtype is dtype
+    assert (t.numpy() < 1).all() and (t.numpy() > 0.99).all()
+
+
+@pytest.mark.parametrize("dtype", [core.float16, core.float32, core.float64])
+def test_uniform_stays_in_low_high(top_generator, dtype):
+    t = core.empty(5, dtype=dtype).uniform_(-2.0, 3.0, generator=top_generator)
+    assert (t.numpy() < 3.0).all() and (t.numpy() > 2.9).all()
+
+
+def test_uniform_on_a_narrow_float32_interval_never_reaches_high():
+    high = float(np.nextafter(np.float32(1), np.float32(2)))  # the next float32 after 1
+    t = core.empty(10_000).uniform_(1.0, high)
+    assert (t.numpy() == 1.0).all()  # scaled draws round up to high half of the time
+
+
+def test_float64_rand_keeps_double_precision():
+    t = core.rand(1000, dtype=core.float64).numpy()
+    assert (t.astype(np.float32).astype(np.float64) != t).any()
+    assert ((t >= 0) & (t < 1)).all()
+
+
+# -- Generator -----------------------------------------------------------------------------
+@pytest.mark.parametrize("spec", ["cpu", "cuda", "cuda:0", core.device("cuda")])
+def test_generator_keeps_its_device(spec):
+    g = core.Generator(spec)
+    assert g.device == core.device(spec) and isinstance(g.device, core.device)
+
+
+def test_generator_rejects_an_unknown_device():
+    with pytest.raises(ValueError, match="tpu"):
+        core.Generator("tpu")
+
+
+def test_generator_device_defaults_to_cpu():
+    assert core.Generator().device == "cpu"
+    assert core.default_generator.device == "cpu"
+
+
+# -- randint call forms (PyTorch's) ------------------------------------------------------
+@pytest.mark.parametrize(
+    "call, low, high",
+    [
+        (lambda: core.randint(5, (300,)), 0, 5),
+        (lambda: core.randint(2, 5, (300,)), 2, 5),
+        (lambda: core.randint(5, size=(300,)), 0, 5),
+        (lambda: core.randint(high=5, size=(300,)), 0, 5),
+        (lambda: core.randint(low=2, high=5, size=(300,)), 2, 5),
+        (lambda: core.randint(2, high=5, size=[300]), 2, 5),
+        (lambda: core.randint(-3, 0, size=(300,)), -3, 0),
+    ],
+    ids=["high_size", "low_high_size", "size_kw", "high_size_kw", "all_kw", "mixed", "negative"],
+)
+def test_randint_call_forms(call, low, high):
+    t = call()
+    assert t.shape == (300,) and t.dtype is core.int64
+    assert set(t.tolist()) == set(range(low, high))
+
+
+def test_randint_forms_draw_the_same_numbers():
+    core.manual_seed(3)
+    a = core.randint(5, (20,)).tolist()
+    core.manual_seed(3)
+    assert core.randint(low=0, high=5, size=(20,)).tolist() == a
+    core.manual_seed(3)
+    assert core.randint(0, 5, size=(20,)).tolist() == a
+
+
+def test_randint_with_an_empty_size_is_0d():
+    t = core.randint(low=1, high=3, size=())
+    assert t.shape == () and t.item() in (1, 2)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: core.randint(5), TypeError, r"invalid combination of arguments - got \(int\)"),
+        (lambda: core.randint(1, 2, 3, 4), TypeError, r"got \(int, int, int, int\)"),
+        (
+            lambda: core.randint(2, 5),
+            TypeError,
+            r"argument 'size' \(position 2\) must be tuple of ints, not int",
+        ),
+        (lambda: core.randint(5, size=3), TypeError, "argument 'size' must be tuple of ints"),
+        (
+            lambda: core.randint(2.5, (3,)),
+            TypeError,
+            r"argument 'high' \(position 1\) must be int, not float",
+        ),
+        (lambda: core.randint(low=2, size=(3,)), TypeError, 'missing 1 required.*"high"'),
+        (lambda: core.randint(5, (3,), seed=1), TypeError, "unexpected keyword argument 'seed'"),
+        (lambda: core.randint(2, low=1, size=(3,)), TypeError, "multiple values for argument"),
+        (
+            lambda: core.randint(5, 2, (3,)),
+            RuntimeError,
+            "random_ expects 'from' to be less than 'to', but got from=5 >= to=2",
+        ),
+        (lambda: core.randint(-1, (3,)), RuntimeError, "but got from=0 >= to=-1"),
+        (lambda: core.randint(5, (3,), dtype=core.bool), RuntimeError, "to - 1 is out of bounds"),
+        (
+            lambda: core.randint(-3, 5, (3,), dtype=core.uint8),
+            RuntimeError,
+            "from is out of bounds for uint8",
+        ),
+    ],
+)
+def test_randint_errors_follow_torch(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_randint_can_fill_the_whole_range_of_its_dtype():
+    core.manual_seed(0)
+    t = core.randint(0, 256, (2000,), dtype=core.uint8)
+    assert t.dtype is core.uint8 and t.numpy().max() == 255

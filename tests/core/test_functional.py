@@ -10,6 +10,7 @@ import pytest
 
 import core
 import core.nn.functional as F
+from core.tensor import _make
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -450,3 +451,139 @@ def test_one_hot_values_and_errors():
         F.one_hot(core.tensor([1.0]))
     with pytest.raises(RuntimeError, match="empty tensor"):
         F.one_hot(core.tensor(np.zeros(0, np.int64)))
+
+
+# -- non-contiguous inputs ---------------------------------------------------------------
+def test_cross_entropy_of_a_transposed_view_matches_torch():
+    """(N, T, C) logits transposed to (N, C, T): the gradient reaches every logit."""
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((2, 5, 4)).astype(np.float32)
+    target = rng.integers(0, 4, (2, 5))
+    target[0, 1] = -100
+    for kw in ({}, {"label_smoothing": 0.2, "reduction": "sum"}):
+        (c, t), (ct, tt) = both(logits, requires_grad=True), both(target)
+        loss = F.cross_entropy(c.transpose(1, 2), ct, **kw)
+        expected = TF.cross_entropy(t.transpose(1, 2), tt, **kw)
+        loss.backward()
+        expected.backward()
+        np.testing.assert_allclose(np_(loss), np_(expected), rtol=1e-5)
+        np.testing.assert_allclose(np_(c.grad), np_(t.grad), rtol=1e-5, atol=1e-7)
+
+
+def test_nll_loss_of_a_transposed_view_matches_torch():
+    rng = np.random.default_rng(1)
+    logp = rng.standard_normal((4, 3))
+    (c, t), (ct, tt) = both(logp, requires_grad=True), both(np.array([0, 2, 1]))
+    F.nll_loss(c.t(), ct).backward()
+    TF.nll_loss(t.t(), tt).backward()
+    np.testing.assert_allclose(np_(c.grad), np_(t.grad), rtol=1e-6)
+
+
+# -- a numpy-backed stand-in for "cuda": the device code paths without a GPU --------------
+@pytest.fixture
+def numpy_cuda(monkeypatch):
+    """Make "cuda" a numpy backend, so that ops take their "cuda" branches on the CPU."""
+    fake = core.backend.Backend("cuda", np, core.backend.CPU.erf, np.add.at, np.random.default_rng)
+    monkeypatch.setitem(core.backend._BACKENDS, "cuda", fake)
+    monkeypatch.setitem(core.backend.XP, "cuda", np)
+
+    def on_cuda(arr: np.ndarray) -> core.Tensor:
+        return _make(arr, "cuda", False, None)
+
+    return on_cuda
+
+
+def test_dropout_on_cuda_draws_one_seed_from_the_host_generator(numpy_cuda):
+    x = numpy_cuda(np.ones((300, 200), np.float32))
+    core.manual_seed(5)
+    a = np_(F.dropout(x, p=0.3)._data)
+    after = core.default_generator.get_state()
+    core.manual_seed(5)
+    core.default_generator.numpy.integers(2**63)  # the one host draw: a seed
+    assert core.default_generator.get_state() == after
+    core.manual_seed(5)
+    b = np_(F.dropout(x, p=0.3)._data)
+    np.testing.assert_array_equal(a, b)  # manual_seed makes it reproducible
+    assert abs((a == 0).mean() - 0.3) < 0.01
+    np.testing.assert_allclose(a[a != 0], 1 / 0.7, rtol=1e-6)
+
+
+@pytest.mark.gpu
+def test_dropout_on_a_gpu_is_reproducible_and_stays_on_the_device():
+    x = core.ones(400, 500, device="cuda", requires_grad=True)
+    core.manual_seed(11)
+    a = F.dropout(x, p=0.25)
+    core.manual_seed(11)
+    b = F.dropout(x, p=0.25)
+    assert a.device == "cuda"
+    np.testing.assert_array_equal(a.cpu().numpy(), b.cpu().numpy())
+    kept = a.detach().cpu().numpy() != 0
+    assert abs(1 - kept.mean() - 0.25) < 0.01
+    a.sum().backward()
+    np.testing.assert_allclose(x.grad.cpu().numpy(), kept / 0.75, rtol=1e-6)
+
+
+def test_range_checks_on_cuda_run_only_with_the_debug_flag(numpy_cuda, monkeypatch):
+    """Negative indices would wrap silently; checking them costs a host sync per call."""
+    logits = numpy_cuda(np.zeros((3, 4), np.float32))
+    target = numpy_cuda(np.array([0, -3, 1]))
+    idx = numpy_cuda(np.array([[0, -1]]))
+    weight = numpy_cuda(np.ones((4, 2), np.float32))
+    probs = numpy_cuda(np.array([0.5, 1.5], np.float32))
+    zeros = numpy_cuda(np.zeros(2, np.float32))
+    assert core.backend.CHECK_INDICES_ON_DEVICE is False
+    F.cross_entropy(logits, target)  # unchecked on the device
+    F.nll_loss(logits, target)
+    F.embedding(idx, weight)
+    F.binary_cross_entropy(probs, zeros)
+    monkeypatch.setattr(core.backend, "CHECK_INDICES_ON_DEVICE", True)
+    with pytest.raises(IndexError, match="Target -3 is out of bounds.*CHECK_INDICES_ON_DEVICE"):
+        F.cross_entropy(logits, target)
+    with pytest.raises(IndexError, match="Target -3 is out of bounds"):
+        F.nll_loss(logits, target)
+    with pytest.raises(IndexError, match="index out of range.*got -1"):
+        F.embedding(idx, weight)
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        F.binary_cross_entropy(probs, zeros)
+
+
+def test_range_checks_always_run_on_cpu():
+    assert core.backend.CHECK_INDICES_ON_DEVICE is False
+    with pytest.raises(IndexError, match="Target -3 is out of bounds"):
+        F.cross_entropy(core.zeros(3, 4), core.tensor([0, -3, 1]))
+    with pytest.raises(IndexError, match="got -1"):
+        F.embedding(core.tensor([0, -1]), core.ones(4, 2))
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        F.binary_cross_entropy(core.tensor([0.5, 1.5]), core.zeros(2))
+
+
+# -- one stable sigmoid ----------------------------------------------------------------
+def test_sigmoid_silu_softplus_and_bce_with_logits_are_stable_at_huge_logits():
+    values = np.array([-1000.0, -30.0, 0.0, 30.0, 1000.0], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow in exp
+        for fn, tfn in (
+            (F.sigmoid, TF.sigmoid),
+            (F.silu, TF.silu),
+            (lambda x: F.softplus(x, beta=0.01), lambda x: TF.softplus(x, beta=0.01)),
+            (
+                lambda x: F.binary_cross_entropy_with_logits(x, core.full((5,), 0.3)),
+                lambda x: TF.binary_cross_entropy_with_logits(x, torch.full((5,), 0.3)),
+            ),
+        ):
+            c, t = both(values, requires_grad=True)
+            out, expected = fn(c), tfn(t)
+            out.sum().backward()
+            expected.sum().backward()
+            np.testing.assert_allclose(np_(out), np_(expected), rtol=1e-6)
+            np.testing.assert_allclose(np_(c.grad), np_(t.grad), rtol=1e-6, atol=1e-30)
+
+
+def test_nn_is_an_attribute_of_core_after_import_core():
+    import subprocess
+    import sys
+
+    code = "import core; print(core.nn.functional.relu.__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "relu"

@@ -139,3 +139,59 @@ def test_cuda_matches_cpu(case: OpCase):
         assert_grads_close(
             backward(core, gxs, gouts), backward(core, xs, outs), case.args, case.torch_tol
         )
+
+
+def _noncontiguous(arr: np.ndarray, layout: str) -> np.ndarray:
+    """The same values as arr in a non-contiguous array (0-d arrays stay as they are)."""
+    if arr.ndim == 0:
+        return arr
+    if layout == "transposed" and arr.ndim >= 2:
+        return np.asfortranarray(arr)  # strides reversed: a transpose of a C array
+    if layout == "reversed":
+        return np.flip(np.flip(arr).copy())  # negative strides on every axis
+    big = np.zeros(arr.shape[:-1] + (2 * arr.shape[-1] + 1,), dtype=arr.dtype)
+    big[..., 1::2] = arr
+    return big[..., 1::2]  # every other element of a wider array
+
+
+def _leaves(arrays, args, layout: str) -> list:
+    """float64 leaf tensors sharing memory with (possibly non-contiguous) arrays."""
+    out = []
+    for arr, spec in zip(arrays, args, strict=True):
+        if spec.kind == "float":
+            arr = arr.astype(np.float64)
+        t = core.from_numpy(_noncontiguous(arr, layout) if layout else arr)
+        if spec.differentiable:
+            t.requires_grad_(True)
+        out.append(t)
+    return out
+
+
+def _values_and_grads(case: OpCase, layout: str | None):
+    xs = _leaves(case.arrays(), case.args, layout)
+    outs = outputs(case.fn(core, *xs))
+    values = [host(o).copy() for o in outs]
+    needs = [o for o in outs if o.requires_grad]
+    rng = np.random.default_rng(1)
+    ups = [
+        np.asarray(rng.uniform(0.5, 1.5, o.shape) * rng.choice([-1.0, 1.0], o.shape)) for o in needs
+    ]
+    if needs:  # the upstream gradients are non-contiguous too
+        grads = [core.from_numpy(_noncontiguous(u, layout) if layout else u) for u in ups]
+        core.autograd.backward(needs, grads)
+    return values, [None if x.grad is None else host(x.grad) for x in xs]
+
+
+@pytest.mark.parametrize("layout", ["transposed", "strided", "reversed"])
+@each_case
+def test_noncontiguous_inputs_match_contiguous(case: OpCase, layout: str):
+    """Views (transposes, strided slices, flips) as inputs and upstream gradients give
+    exactly the values and gradients of contiguous arrays."""
+    values, grads = _values_and_grads(case, None)
+    nc_values, nc_grads = _values_and_grads(case, layout)
+    for k, (v, w) in enumerate(zip(values, nc_values, strict=True)):
+        np.testing.assert_allclose(w, v, rtol=1e-12, atol=1e-12, err_msg=f"output {k}")
+    for k, (g, h) in enumerate(zip(grads, nc_grads, strict=True)):
+        assert (g is None) == (h is None), f"grad of input {k}"
+        if g is not None:
+            np.testing.assert_allclose(h, g, rtol=1e-12, atol=1e-12, err_msg=f"grad of input {k}")

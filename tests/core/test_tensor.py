@@ -815,3 +815,71 @@ def test_a_0d_float64_tensor_does_not_promote_a_float32_tensor():
     assert (x * s).dtype == core.float32
     assert (s + x).dtype == core.float32
     assert (core.ones(3, dtype=core.float64) * core.tensor(2.0)).dtype == core.float64
+
+
+# -- reductions: empty tensors, degrees of freedom, dtypes ---------------------------------
+@pytest.mark.parametrize(
+    "reduce",
+    [
+        lambda t: t.amax(1),
+        lambda t: t.max(1).values,
+        lambda t: t.min(dim=1).values,
+        lambda t: t.amax((1,), keepdim=True),
+    ],
+    ids=["amax", "max_dim", "min_dim", "amax_keepdim"],
+)
+def test_max_min_over_a_non_empty_dim_of_an_empty_tensor(reduce):
+    x = core.zeros(0, 3, requires_grad=True)
+    out = reduce(x)
+    assert out.shape[0] == 0 and out.numel() == 0
+    out.sum().backward()
+    assert x.grad.shape == (0, 3)
+
+
+def test_max_indices_over_a_non_empty_dim_of_an_empty_tensor():
+    values, indices = core.zeros(0, 3).max(1)
+    assert values.shape == (0,) and indices.shape == (0,) and indices.dtype is core.int64
+
+
+@pytest.mark.parametrize(
+    "reduce",
+    [lambda t: t.amax(0), lambda t: t.max(0), lambda t: t.min(), lambda t: t.amax((0, 1))],
+    ids=["amax0", "max0", "min_all", "amax_all"],
+)
+def test_max_min_over_an_empty_dim_raises(reduce):
+    with pytest.raises(RuntimeError, match=r"dim 0 of size 0.*\(0, 3\)"):
+        reduce(core.zeros(0, 3))
+
+
+@pytest.mark.parametrize(
+    "values, correction", [([1.0, 2.0], 3), ([1.0, 2.0], 2), ([1.0, 1.0], 3), ([1.0, 1.0], 2)]
+)
+def test_var_and_std_without_degrees_of_freedom_match_torch(values, correction):
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    for name in ("var", "std"):
+        x, t = core.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no numpy warning on the way
+            out = getattr(x, name)(correction=correction)
+            out.backward()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about the degrees of freedom
+            expected = getattr(t, name)(correction=correction)
+            expected.backward()
+        np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+        np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+def test_var_of_an_empty_tensor_is_nan_like_torch():
+    assert np.isnan(core.zeros(0).var().item())
+    assert np.isnan(core.zeros(0, 3).var(0).numpy()).all()
+    assert core.zeros(0, 3).var(1).shape == (0,)
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("values", [[1, 2, 4], [True, False]], ids=["int", "bool"])
+def test_var_and_std_of_integer_tensors_raise(name, values):
+    with pytest.raises(RuntimeError, match="floating point.*got (int64|bool)"):
+        getattr(core.tensor(values), name)()
