@@ -39,6 +39,7 @@ class Function:
     _in_shapes = None
     _vsnap = None  # [(version box, version, shape)] of the tensors whose memory it saved
     view_op = False  # outputs may be views of input 0 (they share its memory)
+    saves_arrays = True  # False: ctx keeps no array (the version snapshot is skipped)
 
     # -- the op's two halves; subclasses define these -----------------------------
     @staticmethod
@@ -139,7 +140,7 @@ class Function:
                 result = _make(out, ctx.device, grad, node, 0)
             if cls.view_op:
                 _mark_views(args, result, cls)
-            if grad and ctx.__dict__:
+            if grad and cls.saves_arrays and ctx.__dict__:
                 _snapshot(ctx, args, result)
         else:
             result = _apply_tensor_mode(cls, ctx, args, kwargs, device, grad)

@@ -22,6 +22,8 @@ class _Op(Function):
 
 # -- binary arithmetic ---------------------------------------------------------------
 class Add(_Op):
+    saves_arrays = False
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.m = (meta(a), meta(b))
@@ -37,6 +39,8 @@ class Add(_Op):
 
 
 class Sub(_Op):
+    saves_arrays = False
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.m = (meta(a), meta(b))
@@ -227,6 +231,8 @@ class Where(_Op):
 
 # -- unary math ----------------------------------------------------------------------
 class Neg(_Op):
+    saves_arrays = False
+
     @staticmethod
     def forward(ctx, a):
         return -a
@@ -379,6 +385,8 @@ class Clamp(_Op):
 
 
 class Cast(_Op):
+    saves_arrays = False
+
     @staticmethod
     def forward(ctx, a, dtype):
         ctx.dtype = a.dtype
@@ -392,6 +400,8 @@ class Cast(_Op):
 class Copy(_Op):
     """dst.copy_(src) as an op: the value is src (cast to dst's dtype); dst's old value
     gets no gradient."""
+
+    saves_arrays = False
 
     @staticmethod
     def forward(ctx, dst, src):
@@ -419,6 +429,8 @@ class Fill(_Op):
 
 
 class Clone(_Op):
+    saves_arrays = False
+
     @staticmethod
     def forward(ctx, a):
         return a.copy()

@@ -21,6 +21,8 @@ def _keep(g, shape, dims):
 
 
 class Sum(_Op):
+    saves_arrays = False
+
     @staticmethod
     def forward(ctx, a, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keep = a.shape, dims, keepdim
@@ -37,6 +39,8 @@ class Sum(_Op):
 
 
 class Mean(_Op):
+    saves_arrays = False
+
     @staticmethod
     def forward(ctx, a, dims, keepdim):
         if a.dtype.kind not in "fc":

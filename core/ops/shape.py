@@ -15,6 +15,7 @@ class _Op(Function):
 
 
 class Reshape(_Op):
+    saves_arrays = False
     view_op = True
 
     @staticmethod
@@ -38,6 +39,7 @@ class Reshape(_Op):
 
 
 class Permute(_Op):
+    saves_arrays = False
     view_op = True
 
     @staticmethod
@@ -58,6 +60,8 @@ class Permute(_Op):
 
 
 class Expand(_Op):
+    saves_arrays = False
+
     @staticmethod
     def forward(ctx, a, shape):
         ctx.m = meta(a)
@@ -89,6 +93,8 @@ class Repeat(_Op):
 
 
 class Cat(_Op):
+    saves_arrays = False
+
     @staticmethod
     def forward(ctx, dim, *arrays):
         ctx.dim = dim
@@ -107,6 +113,8 @@ class Cat(_Op):
 
 
 class Stack(_Op):
+    saves_arrays = False
+
     @staticmethod
     def forward(ctx, dim, *arrays):
         ctx.dim = dim
@@ -134,6 +142,7 @@ def _promoted(arrays):
 class Split(_Op):
     """Split along dim into pieces of the given sizes (a multi-output op)."""
 
+    saves_arrays = False
     view_op = True
 
     @staticmethod
@@ -234,6 +243,8 @@ class ViewUpdate(_Op):
     base: the viewed tensor; value: the view after the op; cls, args, idx: the view op
     that made the view (cls.view_of(array, *args)[idx] re-derives the region).
     """
+
+    saves_arrays = False
 
     @staticmethod
     def forward(ctx, base, value, cls, args, idx):

@@ -195,3 +195,22 @@ def test_noncontiguous_inputs_match_contiguous(case: OpCase, layout: str):
         assert (g is None) == (h is None), f"grad of input {k}"
         if g is not None:
             np.testing.assert_allclose(h, g, rtol=1e-12, atol=1e-12, err_msg=f"grad of input {k}")
+
+
+@each_case
+def test_ops_that_declare_no_saved_arrays_save_none(case):
+    """``saves_arrays = False`` lets an op skip the version snapshot; it must be true."""
+    from core.autograd.function import _holds_array
+
+    xs, outs = run(core, case)
+    stack = [o.grad_fn for o in outs if o.grad_fn is not None]
+    seen = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if not type(node).saves_arrays:
+            held = [k for k, v in node.__dict__.items() if _holds_array(v)]
+            assert not held, f"{type(node).__name__} keeps arrays in {held}"
+        stack.extend(e[0] for e in node.next if type(e) is tuple)
