@@ -168,42 +168,39 @@ class Remainder(_Op):
 
 
 class Maximum(_Op):
+    """Elementwise max of two tensors; ties split the gradient evenly, as in PyTorch."""
+
+    _pick = "maximum"
+
+    @staticmethod
+    def _wins(a, b):
+        return a > b
+
     @staticmethod
     def forward(ctx, a, b):
-        xp = ctx.xp
         if any(ctx.needs_input_grad):
             ctx.a, ctx.b = a, b
             ctx.m = (meta(a), meta(b))
         try:
-            return promote(xp.maximum(a, b), a, b)
-        except ValueError as exc:
-            raise broadcast_error(exc, a, b) from None
-
-    @staticmethod
-    def backward(ctx, g):
-        # NOTE: ties split the gradient evenly, as PyTorch does
-        a, b = ctx.a, ctx.b
-        ga = g * ((a > b) + 0.5 * (a == b))
-        return unbroadcast(ga, ctx.m[0]), unbroadcast(g - ga, ctx.m[1])
-
-
-class Minimum(_Op):
-    @staticmethod
-    def forward(ctx, a, b):
-        xp = ctx.xp
-        if any(ctx.needs_input_grad):
-            ctx.a, ctx.b = a, b
-            ctx.m = (meta(a), meta(b))
-        try:
-            return promote(xp.minimum(a, b), a, b)
+            return promote(getattr(ctx.xp, type(ctx)._pick)(a, b), a, b)
         except ValueError as exc:
             raise broadcast_error(exc, a, b) from None
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.a, ctx.b
-        ga = g * ((a < b) + 0.5 * (a == b))
+        ga = g * (type(ctx)._wins(a, b) + 0.5 * (a == b))
         return unbroadcast(ga, ctx.m[0]), unbroadcast(g - ga, ctx.m[1])
+
+
+class Minimum(Maximum):
+    """Elementwise min of two tensors (see Maximum)."""
+
+    _pick = "minimum"
+
+    @staticmethod
+    def _wins(a, b):
+        return a < b
 
 
 class Where(_Op):
