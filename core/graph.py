@@ -80,6 +80,7 @@ class Recorder:
     """Collects the nodes of one recording; use through :func:`record`."""
 
     def __init__(self, backward: bool = False, timing: bool = False) -> None:
+        self.parent: Recorder | None = None  # the recording this one is nested in
         self.backward = backward
         self.timing = timing
         self.nodes: list[OpNode] = []
@@ -91,8 +92,15 @@ class Recorder:
     def begin_op(self) -> None:
         if self.timing:
             self._t0.append(time.perf_counter())
+        if self.parent is not None:
+            self.parent.begin_op()
 
     def record_op(self, name: str, inputs, outputs, ctx) -> None:
+        self._record_op(name, inputs, outputs, ctx)
+        if self.parent is not None:  # a recording nested in another: both see the op
+            self.parent.record_op(name, inputs, outputs, ctx)
+
+    def _record_op(self, name: str, inputs, outputs, ctx) -> None:
         elapsed = None
         if self.timing:
             if outputs and outputs[0]._device == "cuda":
@@ -113,15 +121,22 @@ class Recorder:
             outputs=[tuple(o._data.shape) for o in outputs],
         )
         self.nodes.append(node)
-        for i, o in enumerate(outputs):
-            o._rec = (self._serial, node.id, i)
+        for o in outputs:
+            _mark(o, self._serial, node.id)
         if ctx is not None:
             self._forward_ids[ctx] = node.id
 
     def begin_backward(self, ctx) -> None:
-        self._t0.append(time.perf_counter())
+        if self.backward:
+            self._t0.append(time.perf_counter())
+        if self.parent is not None:
+            self.parent.begin_backward(ctx)
 
     def end_backward(self, ctx) -> None:
+        if self.parent is not None:
+            self.parent.end_backward(ctx)
+        if not self.backward:
+            return
         elapsed = time.perf_counter() - self._t0.pop()
         fid = self._forward_ids.get(ctx)
         fwd = self.nodes[fid] if fid is not None else None
@@ -142,12 +157,14 @@ class Recorder:
 
     def _id_of(self, t) -> int:
         rec = getattr(t, "_rec", None)
-        if rec is not None and rec[0] == self._serial:
-            return rec[1]
+        if rec is not None and self._serial in rec:
+            return rec[self._serial]
+        # a leaf that requires grad is a parameter; any other outside tensor an input
+        kind = "parameter" if t._requires_grad and t._grad_fn is None else "input"
         node = OpNode(
             id=len(self.nodes),
-            op="parameter" if t._requires_grad else "input",
-            kind="parameter" if t._requires_grad else "input",
+            op=kind,
+            kind=kind,
             inputs=[],
             shape=tuple(t._data.shape),
             dtype=str(t._data.dtype),
@@ -155,7 +172,7 @@ class Recorder:
             scope=state.scope_path,
         )
         self.nodes.append(node)
-        t._rec = (self._serial, node.id, 0)  # no reference kept: batches can be freed
+        _mark(t, self._serial, node.id)  # no reference kept: batches can be freed
         return node.id
 
     # -- results ----------------------------------------------------------------------
@@ -215,6 +232,14 @@ class Recorder:
         return f"<Recorder {len(self.ops)} ops, {len(self.nodes)} nodes>"
 
 
+def _mark(t, serial: int, node_id: int) -> None:
+    """Note on a tensor which node of each active recording produced it."""
+    rec = getattr(t, "_rec", None)
+    if rec is None:
+        rec = t._rec = {}
+    rec[serial] = node_id
+
+
 def _dot_str(text: str, raw: bool = False) -> str:
     escaped = text.replace("\\", "\\\\") if not raw else text
     return '"' + escaped.replace('"', '\\"') + '"'
@@ -232,6 +257,7 @@ class record:  # noqa: N801 - used like a function: `with core.graph.record() as
 
     def __enter__(self) -> Recorder:
         self._prev = state.recorder
+        self.recorder.parent = self._prev
         state.recorder = self.recorder
         return self.recorder
 

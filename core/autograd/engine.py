@@ -148,7 +148,7 @@ def backward(
         roots.append(fn)
     if not roots:
         return
-    rec = state.recorder if state.recorder is not None and state.recorder.backward else None
+    rec = state.recorder  # each recording in the chain decides whether it records backward
     hooked: dict = {}  # id -> [leaf, summed grad]: leaf hooks run once, on the total
     for node in _topo_order(list(dict.fromkeys(roots))):
         slot = grads.pop(node, None)

@@ -149,18 +149,29 @@ def test_a_tensor_from_an_earlier_recording_is_a_leaf_in_a_new_one():
     with graph.record() as g:
         h + 1
     (add,) = g.ops
-    assert g.nodes[add.inputs[0]].kind == "parameter"  # h requires grad
+    assert g.nodes[add.inputs[0]].kind == "input"  # h is computed, not a parameter
+
+
+def test_a_nested_recording_sees_its_block_and_the_outer_one_sees_everything():
+    x = core.ones(2, requires_grad=True)
+    with graph.record() as outer:
+        y = x + 1
+        with graph.record() as inner:
+            z = y * 2
+        z - 1
+    assert [n.op for n in inner.ops] == ["Mul"]
+    assert [n.op for n in outer.ops] == ["Add", "Mul", "Sub"]
+    add, mul, sub = outer.ops
+    assert mul.inputs == [add.id] and sub.inputs == [mul.id]  # wired across the blocks
+    assert [n.kind for n in inner.nodes if n.kind != "op"] == ["input"]  # y: not a leaf
 
 
 def test_record_restores_the_previous_recorder():
-    x = core.ones(2)
     with graph.record() as outer:
-        x + 1
-        with graph.record() as inner:
-            x * 2
-        x - 1
-    assert [n.op for n in inner.ops] == ["Mul"]
-    assert [n.op for n in outer.ops] == ["Add", "Sub"]
+        with graph.record():
+            pass
+        core.ones(2) + 1
+    assert [n.op for n in outer.ops] == ["Add"]
 
 
 # -- scopes --------------------------------------------------------------------------
