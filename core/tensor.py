@@ -187,6 +187,34 @@ def _rebase_views(t: Tensor) -> None:
         base._out_idx = 0
         base._requires_grad = True
         t, view = base, getattr(base, "_view", None)
+    _refresh_views(t)
+
+
+def _refresh_views(t: Tensor) -> None:
+    """t's history changed in place: every live view of it (and views of those) gets a
+    history as a view of t's new value, so gradients through older views are right."""
+    stack = [t]
+    while stack:
+        base = stack.pop()
+        views = getattr(base, "_views", None)
+        if not views:
+            continue
+        live = []
+        for ref in list(views):  # re-deriving a view registers a temporary one: copy
+            v = ref()
+            if v is None:
+                continue
+            live.append(ref)
+            _, cls, args, idx = v._view
+            fresh = cls.apply(base, *args)
+            fresh = fresh[idx] if type(fresh) is tuple else fresh
+            v._grad_fn, v._out_idx = fresh._grad_fn, fresh._out_idx
+            v._requires_grad = fresh._requires_grad
+            rec = getattr(fresh, "_rec", None)
+            if rec is not None:
+                v._rec = rec
+            stack.append(v)
+        base._views = live
 
 
 def _float_mode(arr) -> str:
@@ -219,6 +247,7 @@ class Tensor:
         "_rec",
         "_vbox",
         "_view",
+        "_views",
         "_hooks",
         "__weakref__",
     )
@@ -861,9 +890,13 @@ class Tensor:
 
     # -- comparisons and logic (no grad) --------------------------------------------
     def __eq__(self, other):  # type: ignore[override]
+        if other is None:
+            return False  # as in PyTorch: `t == None` is a plain False
         return _ops.no_grad_binary("equal", self, _operand(other, self))
 
     def __ne__(self, other):  # type: ignore[override]
+        if other is None:
+            return True
         return _ops.no_grad_binary("not_equal", self, _operand(other, self))
 
     def __lt__(self, other):

@@ -136,7 +136,7 @@ def backward(
                 raise _backend.DeviceError(
                     f"gradient is on {g._device!r} but the output is on {t._device!r}"
                 )
-            g = g._data.copy()  # ours to accumulate into
+            g = g._data.astype(t._data.dtype)  # a copy, ours to accumulate into
         fn = t._grad_fn
         if fn is None:
             if only is None or id(t) in only:

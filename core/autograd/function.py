@@ -11,6 +11,8 @@ Tensors, and forward runs under no_grad.
 
 from __future__ import annotations
 
+import weakref
+
 from core import backend as _backend
 from core._state import state
 from core.tensor import Tensor, _make, _owner, _version_box
@@ -213,11 +215,26 @@ def _mark_views(args, result, cls) -> None:
     parent = args[0]
     owner = _owner(parent._data)
     outs = result if type(result) is tuple else (result,)
+    # a leaf that requires grad never changes history, so its views need no refresh
+    track = not (parent._requires_grad and parent._grad_fn is None)
     for i, r in enumerate(outs):
         base = getattr(r._data, "base", None)
         if base is not None and base is owner:
             r._vbox = _version_box(parent)
             r._view = (parent, cls, args[1:], i)
+            if track:
+                _register_view(parent, r)
+
+
+def _register_view(parent, view) -> None:
+    """Remember (weakly) that ``view`` views ``parent``; dead entries are pruned."""
+    views = getattr(parent, "_views", None)
+    if views is None:
+        parent._views = [weakref.ref(view)]
+        return
+    if len(views) >= 8 and not len(views) & 7:
+        views[:] = [ref for ref in views if ref() is not None]
+    views.append(weakref.ref(view))
 
 
 _FREED_MESSAGE = (

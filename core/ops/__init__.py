@@ -13,7 +13,14 @@ from collections import namedtuple
 from core import backend as _backend
 from core._state import state
 from core.ops import activation as _activation
-from core.ops._util import broadcast_error, norm_dim, norm_dims, promote, quiet
+from core.ops._util import (
+    broadcast_error,
+    check_int_divisor,
+    norm_dim,
+    norm_dims,
+    promote,
+    quiet,
+)
 from core.ops.elementwise import (
     Abs,
     Add,
@@ -23,6 +30,7 @@ from core.ops.elementwise import (
     Copy,
     Cos,
     Div,
+    DivRound,
     Erf,
     Exp,
     Expm1,
@@ -62,7 +70,7 @@ from core.ops.shape import (
     Stack,
     ViewUpdate,
 )
-from core.tensor import Tensor, _make, _operand
+from core.tensor import Tensor, _make, _operand, _owner, _version_box
 
 __all__ = [
     "Abs",
@@ -127,6 +135,8 @@ def no_grad_binary(name: str, a, b) -> Tensor:
     y = b._data if isinstance(b, Tensor) else b
     try:
         if name in _ARITHMETIC:  # PyTorch's result dtype; 1.0 // 0 is silently inf
+            if name == "floor_divide":
+                check_int_divisor("division", x, y)  # but 1 // 0 raises
             with quiet():
                 out = promote(xp.asarray(getattr(xp, name)(x, y)), x, y)
         else:
@@ -181,10 +191,8 @@ def remainder(input, other) -> Tensor:
 def div(input, other, *, rounding_mode=None) -> Tensor:
     if rounding_mode is None:
         return input / other
-    if rounding_mode == "floor":
-        return input // other
-    if rounding_mode == "trunc":
-        return no_grad_unary("trunc", input / other)
+    if rounding_mode in ("floor", "trunc"):
+        return DivRound.apply(input, other, rounding_mode)
     raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
 
 
@@ -939,6 +947,23 @@ def einsum(equation: str, *operands) -> Tensor:
 
 
 # -- Tensor methods ------------------------------------------------------------------
+def _view_dtype(t: Tensor, dtype) -> Tensor:
+    """The same memory read as another dtype of the same size (bits reinterpreted)."""
+    from core import dtypes as _dt
+
+    np_dtype = _dt.to_numpy_dtype(dtype)
+    if np_dtype == t._data.dtype:
+        return t
+    if np_dtype.itemsize != t._data.dtype.itemsize:
+        raise RuntimeError(
+            f"view(dtype): {t.dtype.name} and {_dt.from_numpy_dtype(np_dtype).name} have "
+            "different element sizes; only same-size views are supported"
+        )
+    out = _make(t._data.view(np_dtype), t._device, False, None)
+    out._vbox = _version_box(t)  # same memory: in-place writes count for both
+    return out
+
+
 def _bind_methods() -> None:
     def method_with_varargs_shape(fn):
         def m(self, *shape):
@@ -952,8 +977,15 @@ def _bind_methods() -> None:
 
     def view(self, *shape):
         if len(shape) == 1 and not isinstance(shape[0], int | tuple | list):
-            return self.to(shape[0])  # view(dtype)
-        return reshape(self, _shape_args(shape))
+            return _view_dtype(self, shape[0])
+        out = reshape(self, _shape_args(shape))
+        if out is not self and out._data.size and _owner(out._data) is not _owner(self._data):
+            raise RuntimeError(
+                f"view size {list(out.shape)} is not compatible with input tensor's size and "
+                f"stride {list(self.shape)} (at least one dimension spans across two "
+                "contiguous subspaces). Use .reshape(...) instead."
+            )
+        return out
 
     def view_as(self, other):
         return reshape(self, other.shape)

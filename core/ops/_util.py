@@ -77,6 +77,17 @@ def promote(out, a, b=None):
     return out if want == dt else out.astype(want, copy=False)
 
 
+def check_int_divisor(name: str, a, b) -> None:
+    """PyTorch's RuntimeError for integer division (floor_divide, remainder, div with a
+    rounding_mode) by zero, where numpy silently gives 0. A host check: one sync on cuda.
+    Floating results (x / 0 = inf/nan) pass silently."""
+    if result_type(a, b).kind not in "biu":
+        return
+    if (b == 0).any() if hasattr(b, "shape") else b == 0:
+        shape = tuple(b.shape) if hasattr(b, "shape") else "a Python scalar"
+        raise RuntimeError(f"ZeroDivisionError: integer {name} by zero (divisor: {shape})")
+
+
 def quiet():
     """A context with numpy's floating-point warnings off (see :func:`quietly`)."""
     return np.errstate(divide="ignore", invalid="ignore", over="ignore")

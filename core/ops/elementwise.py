@@ -6,6 +6,7 @@ from core.autograd.function import Function
 from core.ops._util import (
     broadcast_error,
     broadcast_errors,
+    check_int_divisor,
     floating,
     meta,
     promote,
@@ -99,6 +100,43 @@ class Div(_Op):
         return (unbroadcast(gb, ma) if na else None, unbroadcast(-gb * ctx.out, mb) if nb else None)
 
 
+class DivRound(_Op):
+    """torch.div with rounding_mode "trunc" (toward zero) or "floor": exact for integers
+    (no float round trip, so 2**53 + 1 survives), trunc(a / b) or Python's a // b for
+    floats, whose gradient is zero (as PyTorch's)."""
+
+    saves_arrays = False
+
+    @staticmethod
+    @quietly
+    @broadcast_errors
+    def forward(ctx, a, b, mode):
+        xp = ctx.xp
+        ctx.m = (meta(a), meta(b))
+        want = result_type(a, b)
+        if want.kind == "b":
+            raise RuntimeError(f"\"div_{mode}\" not implemented for 'Bool'")
+        if want.kind == "f":
+            a = a.astype(want, copy=False) if hasattr(a, "shape") else a
+            b = b.astype(want, copy=False) if hasattr(b, "shape") else b
+            out = xp.trunc(a / b) if mode == "trunc" else xp.floor_divide(a, b)
+            return promote(xp.asarray(out), a, b)
+        check_int_divisor("division", a, b)
+        q = xp.floor_divide(a, b)
+        if mode == "trunc":  # floor rounds down: step back up where the signs differ
+            q = q + ((xp.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
+        return promote(xp.asarray(q), a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        grads = tuple(
+            xp.zeros(m[0], m[1]) if m is not None and n else None
+            for m, n in zip(ctx.m, ctx.needs_input_grad[:2], strict=True)
+        )
+        return (*grads, None)
+
+
 class Pow(_Op):
     """a ** b with either side a tensor or a Python scalar."""
 
@@ -152,6 +190,7 @@ class Remainder(_Op):
     @quietly
     @broadcast_errors
     def forward(ctx, a, b):
+        check_int_divisor("remainder", a, b)
         if any(ctx.needs_input_grad):
             ctx.a, ctx.b = a, b
             ctx.m = (meta(a), meta(b))
@@ -210,9 +249,12 @@ class Where(_Op):
         ctx.cond = cond
         ctx.m = (meta(a), meta(b))
         try:
-            return promote(xp.where(cond, a, b), a, b)
+            out = xp.where(cond, a, b)
         except ValueError as exc:
             raise broadcast_error(exc, cond, a, b) from None
+        if not hasattr(a, "shape") and not hasattr(b, "shape"):  # two Python scalars:
+            return out.astype(result_type(a, b), copy=False)  # 1. -> float32, as PyTorch
+        return promote(out, a, b)
 
     @staticmethod
     def backward(ctx, g):

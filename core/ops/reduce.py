@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.autograd.function import Function
-from core.ops._util import norm_dim, norm_dims
+from core.ops._util import floating, norm_dim, norm_dims
 
 
 class _Op(Function):
@@ -167,6 +167,7 @@ class LogSumExp(_Op):
     @staticmethod
     def forward(ctx, a, dims, keepdim):
         xp = ctx.xp
+        a = floating(a)  # integer and bool inputs give float32, as in PyTorch
         m = a.max(axis=dims, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
         s = xp.log(xp.exp(a - m).sum(axis=dims, keepdims=True)) + m

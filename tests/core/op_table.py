@@ -76,6 +76,7 @@ class OpCase:
     torch_tol: tuple[float, float] = (1e-5, 1e-6)
     gradcheck_tol: dict = field(default_factory=dict)  # atol/rtol/eps overrides
     seed: int = 0
+    contiguous_only: bool = False  # the op refuses non-contiguous input (Tensor.view)
 
     def arrays(self) -> list[np.ndarray]:
         rng = np.random.default_rng(self.seed)

@@ -213,3 +213,90 @@ def test_recorded_graph_wires_later_ops_to_the_in_place_op():
     assert ops["Add"].inputs[0] == ops["Mul"].id
     assert ops["SetItem"].inputs[0] == ops["Add"].id
     assert ops["Sum"].inputs == [ops["SetItem"].id]
+
+
+# -- views taken before an in-place change ------------------------------------------
+def _stale_view_cases(lib):
+    out = []
+    x = lib.ones(2, 3, requires_grad=True)
+    b = x * 1
+    row = b[0]
+    v = lib.tensor(7.0, requires_grad=True)
+    b[0, 1] = v
+    (row * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+    out.append((x.grad.tolist(), v.grad.item()))
+    x = lib.ones(3, requires_grad=True)
+    b = x * 2
+    d, c = b[:2], b[1:]
+    c.mul_(3)
+    (d * lib.tensor([1.0, 10.0])).sum().backward()
+    out.append(x.grad.tolist())
+    x = lib.ones(3, requires_grad=True)
+    b = x * 2
+    d = b[:2]
+    b.mul_(3)
+    d.sum().backward()
+    out.append(x.grad.tolist())
+    x = lib.ones(2, 3, requires_grad=True)
+    b = x * 1
+    col = b.t()[:, 0]  # a view of a view
+    b[0, 0] = 5.0
+    (col * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+    out.append(x.grad.tolist())
+    return out
+
+
+def test_views_taken_before_an_in_place_change_get_the_new_history():
+    assert _stale_view_cases(core) == [
+        ([[1.0, 0.0, 3.0], [0.0, 0.0, 0.0]], 2.0),
+        [2.0, 60.0, 0.0],
+        [6.0, 6.0, 0.0],
+        [[0.0, 2.0, 3.0], [0.0, 0.0, 0.0]],
+    ]
+
+
+def test_views_taken_before_an_in_place_change_match_pytorch():
+    torch = pytest.importorskip("torch")
+    assert _stale_view_cases(core) == _stale_view_cases(torch)
+
+
+def test_a_tensor_viewed_every_step_keeps_no_growing_list_of_views():
+    data = core.zeros(100, 3)
+    for i in range(100):
+        data[i : i + 1].sum()
+    assert len(data._views) <= 16
+
+
+# -- view() -------------------------------------------------------------------------
+def test_view_of_a_non_contiguous_tensor_is_refused_like_pytorch():
+    x = core.zeros(2, 3)
+    with pytest.raises(RuntimeError, match=r"Use \.reshape"):
+        x.t().view(6)
+    assert x.t().reshape(6).shape == (6,)
+
+
+def test_view_shares_memory():
+    x = core.zeros(2, 3)
+    x.view(6)[4] = 1.0
+    assert x[1, 1].item() == 1.0
+
+
+def test_view_as_another_dtype_reinterprets_the_bits():
+    x = core.tensor([1.0])
+    assert x.view(core.int32).tolist() == [1065353216]
+    with pytest.raises(RuntimeError, match="element sizes"):
+        x.view(core.float64)
+
+
+def test_comparing_with_none_is_a_plain_bool():
+    x = core.ones(2)
+    assert (x == None) is False  # noqa: E711 - the comparison under test
+    assert (x != None) is True  # noqa: E711
+
+
+def test_a_float64_gradient_for_a_float32_output_is_cast():
+    x = core.ones(2, requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    y.backward(core.ones(2, dtype=core.float64))
+    assert y.grad.dtype == core.float32 and x.grad.dtype == core.float32
