@@ -79,7 +79,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
         default = (
             np.bool_
             if isinstance(fill_value, bool)
-            else (np.int64 if isinstance(fill_value, int) else np.float32)
+            else (np.int64 if isinstance(fill_value, int | np.integer) else np.float32)
         )
     else:
         default = None
@@ -123,7 +123,7 @@ def arange(
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
     xp, dev = _xp(device)
-    is_int = all(isinstance(v, int) for v in (start, end, step))
+    is_int = all(isinstance(v, int | np.integer) for v in (start, end, step))  # np.int64 too
     default = np.int64 if is_int else np.float32
     # NOTE: count computed in float64 like PyTorch, then cast, to avoid float32 drift
     n = max(int(np.ceil((end - start) / step)), 0)

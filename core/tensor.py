@@ -775,7 +775,7 @@ class Tensor:
         if tracked:
             self._inplace(_ops.SetItem.apply(self, value, index), "__setitem__")
             return
-        self._data[index] = value._data if isinstance(value, Tensor) else value
+        _assign(self._data, index, value._data if isinstance(value, Tensor) else value)
         _bump_version(self)
 
     def __getitem__(self, index) -> Tensor:
@@ -1056,3 +1056,4 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 from core import ops as _ops  # noqa: E402  (ops need Tensor defined first)
+from core.ops._util import assign as _assign  # noqa: E402

@@ -136,7 +136,7 @@ def no_grad_binary(name: str, a, b) -> Tensor:
     try:
         if name in _ARITHMETIC:  # PyTorch's result dtype; 1.0 // 0 is silently inf
             if name == "floor_divide":
-                check_int_divisor("division", x, y)  # but 1 // 0 raises
+                check_int_divisor("division", x, y, t._device)  # but 1 // 0 raises
             with quiet():
                 out = promote(xp.asarray(getattr(xp, name)(x, y)), x, y)
         else:
@@ -386,6 +386,8 @@ def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
 def _arg(name: str, input: Tensor, dim, keepdim) -> Tensor:
     xp = _backend.get(input._device).xp
     a = input._data
+    if a.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input (use .int() or .float())")
     if dim is None:
         out = getattr(a.reshape(-1), name)()
         out = xp.asarray(out).reshape((1,) * a.ndim if keepdim else ())

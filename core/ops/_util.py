@@ -6,6 +6,8 @@ import functools
 
 import numpy as np
 
+from core import backend as _backend
+
 _F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)
 
@@ -77,15 +79,46 @@ def promote(out, a, b=None):
     return out if want == dt else out.astype(want, copy=False)
 
 
-def check_int_divisor(name: str, a, b) -> None:
+def check_int_divisor(name: str, a, b, device: str) -> None:
     """PyTorch's RuntimeError for integer division (floor_divide, remainder, div with a
-    rounding_mode) by zero, where numpy silently gives 0. A host check: one sync on cuda.
-    Floating results (x / 0 = inf/nan) pass silently."""
-    if result_type(a, b).kind not in "biu":
+    rounding_mode) by zero, where numpy silently gives 0. Floating results (x / 0 = inf or
+    nan) pass silently. A host read, so on "cuda" it runs only with
+    core.backend.CHECK_INDICES_ON_DEVICE (as PyTorch, whose cuda kernels don't check)."""
+    if result_type(a, b).kind not in "biu" or not _backend.checks_values(device):
         return
     if (b == 0).any() if hasattr(b, "shape") else b == 0:
         shape = tuple(b.shape) if hasattr(b, "shape") else "a Python scalar"
         raise RuntimeError(f"ZeroDivisionError: integer {name} by zero (divisor: {shape})")
+
+
+def assign(target, index, value) -> None:
+    """``target[index] = value`` (backend arrays; value may be a Python scalar) with
+    PyTorch's rule that leading size-1 dims of the value the indexed region lacks are
+    dropped (numpy refuses a (1,) value for one element; CuPy may refuse more). The
+    common case costs one plain assignment; a refused value is refitted and retried, or
+    raises PyTorch's RuntimeError naming both shapes."""
+    try:
+        target[index] = value
+        return
+    except ValueError as exc:
+        if not hasattr(value, "shape"):
+            raise
+        region = tuple(target[index].shape)
+        vshape = tuple(value.shape)
+        n = value.ndim - len(region)
+        fitted = value.reshape(vshape[n:]) if n > 0 and all(d == 1 for d in vshape[:n]) else value
+        try:
+            fits = np.broadcast_shapes(tuple(fitted.shape), region) == region
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(
+                f"shape mismatch: value tensor of shape {list(vshape)} cannot be broadcast "
+                f"to indexing result of shape {list(region)}"
+            ) from None
+        if fitted is value:
+            raise exc from None
+    target[index] = fitted
 
 
 def quiet():

@@ -121,7 +121,7 @@ class DivRound(_Op):
             b = b.astype(want, copy=False) if hasattr(b, "shape") else b
             out = xp.trunc(a / b) if mode == "trunc" else xp.floor_divide(a, b)
             return promote(xp.asarray(out), a, b)
-        check_int_divisor("division", a, b)
+        check_int_divisor("division", a, b, ctx.device)
         q = xp.floor_divide(a, b)
         if mode == "trunc":  # floor rounds down: step back up where the signs differ
             q = q + ((xp.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
@@ -190,7 +190,7 @@ class Remainder(_Op):
     @quietly
     @broadcast_errors
     def forward(ctx, a, b):
-        check_int_divisor("remainder", a, b)
+        check_int_divisor("remainder", a, b, ctx.device)
         if any(ctx.needs_input_grad):
             ctx.a, ctx.b = a, b
             ctx.m = (meta(a), meta(b))
@@ -449,7 +449,9 @@ class Copy(_Op):
 
     @staticmethod
     def backward(ctx, g):
-        return None, unbroadcast(g, ctx.m) if ctx.needs_input_grad[1] else None
+        # dst's old value gets zeros, not None: PyTorch's x.grad is zeros, not None
+        gd = ctx.xp.zeros_like(g) if ctx.needs_input_grad[0] else None
+        return gd, unbroadcast(g, ctx.m) if ctx.needs_input_grad[1] else None
 
 
 class Fill(_Op):
@@ -462,9 +464,10 @@ class Fill(_Op):
 
     @staticmethod
     def backward(ctx, g):
+        gd = ctx.xp.zeros_like(g) if ctx.needs_input_grad[0] else None  # as Copy
         if ctx.m is None or not ctx.needs_input_grad[1]:
-            return None, None
-        return None, g.sum().reshape(ctx.m[0]).astype(ctx.m[1], copy=False)
+            return gd, None
+        return gd, g.sum().reshape(ctx.m[0]).astype(ctx.m[1], copy=False)
 
 
 class Clone(_Op):

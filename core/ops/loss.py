@@ -531,12 +531,18 @@ class BinaryCrossEntropy(_Op):
         xp = ctx.xp
         # NOTE: PyTorch's check; it reads back to the host, so on "cuda" it runs only
         # with core.backend.CHECK_INDICES_ON_DEVICE (a sync a step)
-        if _backend.checks_values(ctx.device) and bool(((x < 0) | (x > 1)).any()):
+        checks = _backend.checks_values(ctx.device)
+        if checks and not bool(((x >= 0) & (x <= 1)).all()):  # nan fails too, as in PyTorch
             raise RuntimeError(
                 f"all elements of input should be between 0 and 1 (binary_cross_entropy "
                 f"input of shape {tuple(x.shape)} has values outside [0, 1]; apply "
                 "sigmoid first, or use binary_cross_entropy_with_logits; on cuda this is "
                 "checked only when core.backend.CHECK_INDICES_ON_DEVICE is True)"
+            )
+        if checks and not bool(((y >= 0) & (y <= 1)).all()):
+            raise RuntimeError(
+                f"all elements of target should be between 0 and 1 (binary_cross_entropy "
+                f"target of shape {tuple(y.shape)} has values outside [0, 1])"
             )
         logx = xp.maximum(_log_or(xp, x, -100), -100)
         log1mx = xp.maximum(_log_or(xp, 1 - x, -100), -100)

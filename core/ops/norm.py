@@ -4,6 +4,7 @@ entry points (PyTorch's signatures, defaults and errors)."""
 from __future__ import annotations
 
 import math
+import numbers
 
 from core import backend as _backend
 from core.autograd.function import Function
@@ -216,8 +217,16 @@ def layer_norm(
     bias: Tensor | None = None,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Normalise over the trailing dims given by normalized_shape (an int is accepted)."""
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    """Normalise over the trailing dims given by normalized_shape (a tuple or list of ints;
+    an int is a TypeError, as in PyTorch's functional form)."""
+    if not isinstance(normalized_shape, tuple | list) or not all(
+        isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in normalized_shape
+    ):
+        raise TypeError(
+            "layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, "
+            f"not {type(normalized_shape).__name__} (use ({normalized_shape!r},) for one dim)"
+        )
+    shape = tuple(int(n) for n in normalized_shape)
     k = len(shape)
     if k == 0 or input.ndim < k or tuple(input.shape[-k:]) != shape:
         raise RuntimeError(

@@ -7,7 +7,7 @@ import numpy as np
 
 from core import backend as _backend
 from core.autograd.function import Function
-from core.ops._util import meta, result_type, unbroadcast
+from core.ops._util import assign, meta, result_type, unbroadcast
 
 
 class _Op(Function):
@@ -214,7 +214,7 @@ class SetItem(_Op):
     @staticmethod
     def forward(ctx, a, value, index):
         out = a.copy()
-        out[index] = value
+        assign(out, index, value)  # a (1, 3) value fits a (3,) region, as in PyTorch
         ctx.index = index
         ctx.vmeta = (value.shape, value.dtype) if hasattr(value, "shape") else None
         return out
@@ -229,6 +229,8 @@ class SetItem(_Op):
 
             part = g[ctx.index]
             shape = ctx.vmeta[0]
+            if part.ndim < len(shape):  # the value had leading unit dims the region lacks
+                part = part.reshape((1,) * (len(shape) - part.ndim) + part.shape)
             # the value was broadcast into the indexed region; fold it back
             if part.ndim > len(shape) or part.shape != shape:
                 part = unbroadcast(part, (shape, ctx.vmeta[1]))

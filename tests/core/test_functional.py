@@ -382,7 +382,8 @@ def test_layer_and_group_norm_errors():
         F.layer_norm(core.ones(2, 3), (3,), weight=core.ones(4))
     with pytest.raises(RuntimeError, match=r"divisible by num_groups.*\[2, 6, 4\].*=4"):
         F.group_norm(core.ones(2, 6, 4), 4)
-    assert F.layer_norm(core.ones(2, 3), 3).shape == (2, 3)  # an int is accepted
+    with pytest.raises(TypeError, match="normalized_shape.*must be tuple of ints, not int"):
+        F.layer_norm(core.ones(2, 3), 3)  # PyTorch's functional form refuses a bare int
 
 
 # -- embedding and one_hot ---------------------------------------------------------------

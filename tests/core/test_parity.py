@@ -575,3 +575,203 @@ def test_einsum_never_aliases_its_input(equation):
         core.einsum(equation, core.arange(9.0).reshape(3, 3)),
         torch.einsum(equation, torch.arange(9.0).reshape(3, 3)),
     )
+
+
+# -- parity fixes: linear with a vector weight, rounding division, promotion, setitem ----
+@pytest.mark.parametrize(
+    "x_shape, bias_shape", [((2, 3), None), ((4, 2, 3), None), ((3,), ()), ((4, 2, 3), ())]
+)
+def test_linear_with_a_1d_weight_drops_the_last_dim_and_backpropagates(x_shape, bias_shape):
+    rng = np.random.default_rng(0)
+    xs, ws = rng.standard_normal(x_shape), rng.standard_normal(3)
+    bs = None if bias_shape is None else rng.standard_normal(bias_shape)
+    grads = []
+    for lib in (core, torch):
+        x = lib.tensor(xs, dtype=lib.float64, requires_grad=True)
+        w = lib.tensor(ws, dtype=lib.float64, requires_grad=True)
+        b = None if bs is None else lib.tensor(bs, dtype=lib.float64, requires_grad=True)
+        y = lib.nn.functional.linear(x, w, b)
+        (y * lib.arange(1.0, y.numel() + 1, dtype=lib.float64).reshape(y.shape)).sum().backward()
+        grads.append((y, x.grad, w.grad) + (() if b is None else (b.grad,)))
+    for ours, theirs in zip(*grads, strict=True):
+        assert_same(ours, theirs)
+
+
+BIG = 2**53 + 3  # float64 rounds it: only integer arithmetic keeps it exact
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ([7, -7, BIG, -BIG, 0, -1], 2),
+        ([7, -7, BIG, -BIG, 6, -6], [2, 2, -1, 3, -4, -4]),
+        ([7, -7], -2),
+    ],
+)
+def test_div_with_a_rounding_mode_keeps_integers_exact(mode, a, b):
+    def run(lib):
+        other = lib.tensor(b) if isinstance(b, list) else b
+        return lib.div(lib.tensor(a), other, rounding_mode=mode)
+
+    ours, theirs = both(run)
+    assert ours.dtype == core.int64 and theirs.dtype == torch.int64
+    assert ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda lib, mode: lib.div(lib.tensor([7, -7], dtype=lib.int8), 2, rounding_mode=mode),
+        lambda lib, mode: lib.div(lib.tensor([7, -7]), 2.5, rounding_mode=mode),
+        lambda lib, mode: lib.div(-7, lib.tensor([2, -2]), rounding_mode=mode),
+        lambda lib, mode: lib.div(lib.tensor([-7.0, 7.0, 0.0]), 0, rounding_mode=mode),
+    ],
+)
+def test_div_with_a_rounding_mode_on_small_ints_and_mixed_operands_matches_torch(fn, mode):
+    assert_same(*both(lambda lib: fn(lib, mode)))
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+def test_div_with_a_rounding_mode_on_floats_has_a_zero_gradient(mode):
+    out = []
+    for lib in (core, torch):
+        x = lib.tensor([7.5, -7.5, 2.0], requires_grad=True)
+        w = lib.tensor([2.0, 2.0, -3.0], requires_grad=True)
+        y = lib.div(x, w, rounding_mode=mode)
+        assert y.requires_grad
+        y.sum().backward()
+        out.append((y, x.grad, w.grad))
+    for ours, theirs in zip(*out, strict=True):
+        assert_same(ours, theirs)
+
+
+def test_python_floats_and_numpy_integers_promote_as_in_torch():
+    cond = [True, False]
+    cases = [
+        lambda lib: lib.where(lib.tensor(cond), 1.0, 0.0),
+        lambda lib: lib.where(lib.tensor(cond), 1, 0.0),
+        lambda lib: lib.where(lib.tensor(cond), 1, 0),
+        lambda lib: lib.logsumexp(lib.tensor([1, 2, 3]), 0),
+        lambda lib: lib.logsumexp(lib.tensor([[True, False]]), 1),
+        lambda lib: lib.arange(np.int64(3)),
+        lambda lib: lib.arange(0, np.int32(5), np.int64(2)),
+        lambda lib: lib.arange(np.float32(3)),
+        lambda lib: lib.full((2,), np.int64(3)),
+        lambda lib: lib.full((2,), np.uint8(3)),
+        lambda lib: lib.full((2,), np.float64(3)),
+        lambda lib: lib.tensor(np.float32(1.5)),
+        lambda lib: lib.tensor(np.int32(2)),
+    ]
+    for fn in cases:
+        assert_same(*both(fn))
+
+
+@pytest.mark.parametrize(
+    "index, value_shape",
+    [(0, (1, 3)), (0, (1, 1, 3)), ((0, 0), (1,)), ((0, 0), (1, 1)), (slice(None), (1, 1, 3))],
+)
+def test_setitem_drops_leading_unit_dims_of_the_value(index, value_shape):
+    out = []
+    for lib in (core, torch):
+        v = lib.arange(1.0, 1 + np.prod(value_shape)).reshape(value_shape).requires_grad_()
+        w = lib.ones(2, 3, requires_grad=True)
+        t = w * 1
+        t[index] = v * 2
+        (t * lib.arange(6.0).reshape(2, 3)).sum().backward()
+        out.append((t, v.grad, w.grad))
+    for ours, theirs in zip(*out, strict=True):
+        assert_same(ours, theirs)
+
+
+def test_setitem_with_a_value_that_does_not_fit_names_both_shapes():
+    t, v = core.zeros(2, 3), core.ones(1, 2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"shape \[1, 2\].*shape \[3\]"):
+        t[0] = v
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda lib: lib.tensor([3]) // 0,
+        lambda lib: lib.tensor([3, 4]) // lib.tensor([1, 0]),
+        lambda lib: 3 // lib.tensor([1, 0]),
+        lambda lib: lib.floor_divide(lib.tensor([3]), 0),
+        lambda lib: lib.tensor([3]) % 0,
+        lambda lib: lib.remainder(lib.tensor([3, 4]), lib.tensor([0, 1])),
+        lambda lib: lib.div(lib.tensor([3]), 0, rounding_mode="trunc"),
+        lambda lib: lib.div(lib.tensor([3]), lib.tensor([0]), rounding_mode="floor"),
+    ],
+)
+def test_integer_division_by_zero_raises_like_torch(fn):
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        fn(torch)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        fn(core)
+
+
+def test_float_division_by_zero_stays_silent():
+    for fn in (
+        lambda lib: lib.tensor([3.0, -3.0, 0.0]) // 0,
+        lambda lib: lib.tensor([3.0]) % 0,
+        lambda lib: lib.tensor([3]) // 0.0,
+        lambda lib: lib.tensor([3]) % lib.tensor([0.0]),
+    ):
+        ours, theirs = both(fn)
+        assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda lib, h: h.copy_(lib.zeros(3)),
+        lambda lib, h: h.copy_(lib.zeros(1, dtype=lib.float64)),
+        lambda lib, h: h.zero_(),
+        lambda lib, h: h.fill_(2.0),
+    ],
+)
+def test_overwriting_a_non_leaf_gives_its_inputs_zero_not_none_gradients(op):
+    grads = []
+    for lib in (core, torch):
+        x = lib.ones(3, requires_grad=True)
+        h = x * 2
+        op(lib, h)
+        h.sum().backward()
+        grads.append(x.grad)
+    assert grads[0] is not None
+    assert_same(*grads)
+
+
+def test_layer_norm_refuses_an_int_normalized_shape_like_torch():
+    for lib in (core, torch):
+        with pytest.raises(TypeError, match="normalized_shape.*must be tuple of ints"):
+            lib.nn.functional.layer_norm(lib.ones(2, 4), 4)
+    assert_same(*both(lambda lib: lib.nn.functional.layer_norm(lib.ones(2, 4), [4])))
+
+
+@pytest.mark.parametrize(
+    "x, y, what",
+    [
+        ([0.5], [2.0], "target"),
+        ([0.5], [-1.0], "target"),
+        ([0.5], [float("nan")], "target"),
+        ([1.5], [1.0], "input"),
+        ([float("nan")], [1.0], "input"),
+    ],
+)
+def test_binary_cross_entropy_refuses_values_outside_0_1_like_torch(x, y, what):
+    for lib in (core, torch):
+        with pytest.raises(RuntimeError, match=f"all elements of {what} should be between 0"):
+            lib.nn.functional.binary_cross_entropy(lib.tensor(x), lib.tensor(y))
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+def test_argmax_of_a_bool_tensor_raises_like_torch(name):
+    for lib in (core, torch):
+        x = lib.tensor([[False, True], [True, False]])
+        with pytest.raises(RuntimeError, match=f"{name}\\(\\): does not support bool input"):
+            getattr(lib, name)(x)
+        with pytest.raises(RuntimeError, match="does not support bool input"):
+            getattr(x, name)(1)

@@ -883,3 +883,12 @@ def test_var_of_an_empty_tensor_is_nan_like_torch():
 def test_var_and_std_of_integer_tensors_raise(name, values):
     with pytest.raises(RuntimeError, match="floating point.*got (int64|bool)"):
         getattr(core.tensor(values), name)()
+
+
+def test_setitem_without_grad_drops_leading_unit_dims_of_the_value_like_pytorch():
+    t = core.zeros(2, 3)
+    t[0] = core.ones(1, 3)
+    t[1, 2] = core.tensor([5.0])
+    assert t.tolist() == [[1.0, 1.0, 1.0], [0.0, 0.0, 5.0]]
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        t[0] = core.ones(2, 3)
