@@ -237,6 +237,14 @@ def _mark(t, serial: int, node_id: int) -> None:
     rec = getattr(t, "_rec", None)
     if rec is None:
         rec = t._rec = {}
+    elif len(rec) >= 4:  # long-lived tensors (parameters) must not collect old recordings
+        active = set()
+        r = state.recorder
+        while r is not None:
+            active.add(r._serial)
+            r = r.parent
+        for old in [k for k in rec if k not in active]:
+            del rec[old]
     rec[serial] = node_id
 
 

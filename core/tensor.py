@@ -106,11 +106,10 @@ def _owner(a):
 
 def _version_box(t: Tensor) -> list:
     """t's version counter: a one-item list, shared by a tensor and its views."""
-    try:
-        return t._vbox
-    except AttributeError:
+    box = getattr(t, "_vbox", None)
+    if box is None:
         box = t._vbox = [0]
-        return box
+    return box
 
 
 def _bump_version(t: Tensor) -> None:
@@ -183,6 +182,7 @@ def _rebase_views(t: Tensor) -> None:
         rec = getattr(updated, "_rec", None)
         if rec is not None:
             base._rec = rec
+        _move_retained(base, updated._grad_fn, 0)
         base._grad_fn = updated._grad_fn
         base._out_idx = 0
         base._requires_grad = True
@@ -208,6 +208,7 @@ def _refresh_views(t: Tensor) -> None:
             _, cls, args, idx = v._view
             fresh = cls.apply(base, *args)
             fresh = fresh[idx] if type(fresh) is tuple else fresh
+            _move_retained(v, fresh._grad_fn, fresh._out_idx)
             v._grad_fn, v._out_idx = fresh._grad_fn, fresh._out_idx
             v._requires_grad = fresh._requires_grad
             rec = getattr(fresh, "_rec", None)
@@ -648,10 +649,10 @@ class Tensor:
         node = result._grad_fn
         if node is not None:
             _check_view_of_leaf(self, what)
+            _keep_private(node, self)  # before a cast puts another node on top
             if result._data.dtype != self._data.dtype:
                 result = result.to(self.dtype)
                 node = result._grad_fn
-            _keep_private(node, self)
         try:
             self._data[...] = result._data
         except ValueError as exc:  # numpy: "assignment destination is read-only"

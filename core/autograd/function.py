@@ -169,43 +169,43 @@ def _holds_array(v) -> bool:
     return type(v) in _ARRAYS
 
 
-def _saved_owners(d: dict) -> list | None:
-    """The memory owners of every array a ctx keeps (one level into tuples)."""
-    owners = None
-    for v in d.values():
-        t = type(v)
-        if t in _ARRAYS:
-            items = (v,)
-        elif t is tuple or t is list:
-            items = [w for w in v if type(w) in _ARRAYS]
-            if not items:
-                continue
-        else:
-            continue
-        if owners is None:
-            owners = []
-        for w in items:
-            base = w.base
-            owners.append(w if base is None else base)
-    return owners
-
-
 def _snapshot(ctx, args, result) -> None:
     """Note the version of every input or output whose memory the op saved, so that
-    backward can refuse to run on values changed in place since (PyTorch's rule)."""
-    owners = _saved_owners(ctx.__dict__)
-    if not owners:
-        return
-    ids = {id(o) for o in owners}
+    backward can refuse to run on values changed in place since (PyTorch's rule).
+
+    Hot path: only arrays kept directly on ctx count (the array itself, or a view of
+    the same memory, such as a reshape)."""
     snap = None
     outs = result if type(result) is tuple else (result,)
-    for t in (*args, *outs):
-        if isinstance(t, Tensor) and id(_owner(t._data)) in ids:
-            box = _version_box(t)
-            if snap is None:
-                snap = []
-            snap.append((box, box[0], t._data.shape))
-    if snap:
+    for v in ctx.__dict__.values():
+        if type(v) not in _ARRAYS:
+            continue
+        vbase = v.base
+        for t in outs:  # most ops that save an array save their own output
+            data = t._data
+            if v is data or (vbase is not None and vbase is data.base):
+                box = getattr(t, "_vbox", None)  # a view output shares its input's
+                if box is None:
+                    box = t._vbox = [0]
+                entry = (box, box[0], data.shape)
+                snap = [entry] if snap is None else [*snap, entry]
+                break
+        else:
+            for t in args:
+                if not isinstance(t, Tensor):
+                    continue
+                data = t._data
+                owner = data.base
+                if owner is None:
+                    owner = data
+                if v is data or v is owner or vbase is owner:
+                    box = getattr(t, "_vbox", None)
+                    if box is None:
+                        box = t._vbox = [0]
+                    entry = (box, box[0], data.shape)
+                    snap = [entry] if snap is None else [*snap, entry]
+                    break
+    if snap is not None:
         ctx._vsnap = snap
 
 
@@ -215,8 +215,10 @@ def _mark_views(args, result, cls) -> None:
     parent = args[0]
     owner = _owner(parent._data)
     outs = result if type(result) is tuple else (result,)
-    # a leaf that requires grad never changes history, so its views need no refresh
-    track = not (parent._requires_grad and parent._grad_fn is None)
+    # only a tensor with a history can have it rebased by an in-place op; leaves and
+    # plain data need no list of views to refresh (NOTE: a plain tensor that later gets
+    # a history through setitem leaves its older views without one)
+    track = parent._grad_fn is not None
     for i, r in enumerate(outs):
         base = getattr(r._data, "base", None)
         if base is not None and base is owner:
@@ -278,7 +280,11 @@ def _apply_tensor_mode(cls, ctx, args, kwargs, device, grad):
                 f"for inputs on {device!r}"
             )
         diff = grad and id(o) not in non_diff and o.dtype.is_floating_point
-        results.append(_make(o._data, device, diff, ctx if diff else None, i))
+        r = _make(o._data, device, diff, ctx if diff else None, i)
+        box = getattr(o, "_vbox", None)
+        if box is not None:  # forward saved this output: later in-place edits must count
+            r._vbox = box
+        results.append(r)
     ctx._nout = len(results)
     ctx._out_meta = tuple((o.shape, o._data.dtype) for o in outs)
     return tuple(results) if multi else results[0]

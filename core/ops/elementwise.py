@@ -87,7 +87,8 @@ class Div(_Op):
         out = promote(a / b, a, b)
         na, nb = ctx.needs_input_grad
         if na or nb:
-            ctx.b, ctx.out = b, (out if nb else None)
+            # NOTE: a, not the output, as PyTorch: an in-place op on the result is fine
+            ctx.b, ctx.a = b, (a if nb else None)
             ctx.m = (meta(a), meta(b))
         return out
 
@@ -97,7 +98,10 @@ class Div(_Op):
         ma, mb = ctx.m
         na, nb = ctx.needs_input_grad
         gb = g / ctx.b
-        return (unbroadcast(gb, ma) if na else None, unbroadcast(-gb * ctx.out, mb) if nb else None)
+        return (
+            unbroadcast(gb, ma) if na else None,
+            unbroadcast(-gb * ctx.a / ctx.b, mb) if nb else None,
+        )
 
 
 class DivRound(_Op):

@@ -33,28 +33,37 @@ class Matmul(_Op):
                 f"mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, a.shape))} "
                 f"and {'x'.join(map(str, b.shape))})"
             ) from None
-        if any(ctx.needs_input_grad):
-            ctx.a, ctx.b = a, b
+        na, nb = ctx.needs_input_grad
+        if na or nb:
+            # each operand is kept only for the other's gradient (as PyTorch)
+            ctx.a, ctx.b = (a if nb else None), (b if na else None)
+            ctx.ma, ctx.mb = (a.shape, a.dtype), (b.shape, b.dtype)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.a, ctx.b
+        (ashape, adtype), (bshape, bdtype) = ctx.ma, ctx.mb
         na, nb = ctx.needs_input_grad
         # 1-D operands act as (1, n) and (n, 1); give g the matching unit dims
-        a2 = a.reshape(1, -1) if a.ndim == 1 else a
-        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
-        if a.ndim == 1:
-            g = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if b.ndim > 1 else g.reshape(1, 1)
-        if b.ndim == 1:
+        a2shape = (1,) + ashape if len(ashape) == 1 else ashape
+        b2shape = bshape + (1,) if len(bshape) == 1 else bshape
+        if len(ashape) == 1:
+            g = (
+                g.reshape(g.shape[:-1] + (1,) + g.shape[-1:])
+                if len(bshape) > 1
+                else g.reshape(1, 1)
+            )
+        if len(bshape) == 1:
             g = g.reshape(g.shape + (1,))
         ga = gb = None
         if na:
             # (..., m, p) x (..., p, n)^T -> (..., m, n)
-            ga = unbroadcast(g @ b2.swapaxes(-1, -2), (a2.shape, a.dtype)).reshape(a.shape)
+            b2 = ctx.b.reshape(b2shape)
+            ga = unbroadcast(g @ b2.swapaxes(-1, -2), (a2shape, adtype)).reshape(ashape)
         if nb:
             # (..., m, n)^T x (..., m, p) -> (..., n, p)
-            gb = unbroadcast(a2.swapaxes(-1, -2) @ g, (b2.shape, b.dtype)).reshape(b.shape)
+            a2 = ctx.a.reshape(a2shape)
+            gb = unbroadcast(a2.swapaxes(-1, -2) @ g, (b2shape, bdtype)).reshape(bshape)
         return ga, gb
 
 
@@ -146,7 +155,8 @@ class Norm(_Op):
             grad = xp.zeros_like(a)
         else:
             scale = xp.where(out == 0, 0, g / out ** (p - 1))
-            grad = xp.sign(a) * xp.abs(a) ** (p - 1) * scale
+            # NOTE: 0 where a == 0 (|0|**(p-1) is inf for p < 1), as PyTorch
+            grad = xp.where(a == 0, 0, xp.sign(a) * xp.abs(a) ** (p - 1) * scale)
         return grad.astype(a.dtype, copy=False), None, None, None
 
 

@@ -115,10 +115,10 @@ class MaxMin(_Op):
                     f"{empty[0] if empty else 0} of size 0 (input of shape {tuple(a.shape)}: "
                     "an empty reduction has no identity)"
                 )
-        ctx.a, ctx.dim, ctx.keep, ctx.is_max = a, dim, keepdim, is_max
+        ctx.shape, ctx.dim, ctx.keep, ctx.is_max = a.shape, dim, keepdim, is_max
         if dim is None or type(dim) is tuple:
             out = a.max(axis=dim, keepdims=True) if is_max else a.min(axis=dim, keepdims=True)
-            ctx.out = out
+            ctx.a, ctx.out = a, out  # ties: the gradient is shared, so a is needed
             if not keepdim:
                 out = out.reshape(()) if dim is None else out.squeeze(dim)
             return xp.asarray(out)
@@ -133,8 +133,8 @@ class MaxMin(_Op):
     @staticmethod
     def backward(ctx, g, g_idx=None):
         xp = ctx.xp
-        a = ctx.a
         if ctx.dim is None or type(ctx.dim) is tuple:
+            a = ctx.a
             if not ctx.keep:
                 g = _keep(g, a.shape, ctx.dim)
             mask = a == ctx.out
@@ -142,7 +142,7 @@ class MaxMin(_Op):
             return g * share, None, None, None
         if not ctx.keep:
             g = xp.expand_dims(g, ctx.dim)
-        grad = xp.zeros(a.shape, dtype=g.dtype)
+        grad = xp.zeros(ctx.shape, dtype=g.dtype)
         xp.put_along_axis(grad, ctx.idx, g, axis=ctx.dim)
         return grad, None, None, None
 

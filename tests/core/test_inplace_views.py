@@ -261,10 +261,13 @@ def test_views_taken_before_an_in_place_change_match_pytorch():
 
 
 def test_a_tensor_viewed_every_step_keeps_no_growing_list_of_views():
-    data = core.zeros(100, 3)
+    h = core.zeros(100, 3, requires_grad=True) * 1
     for i in range(100):
-        data[i : i + 1].sum()
-    assert len(data._views) <= 16
+        h[i : i + 1].sum()
+    assert len(h._views) <= 16
+    w = core.zeros(3, requires_grad=True)
+    w[:1].sum()
+    assert getattr(w, "_views", None) is None  # a leaf's history never changes
 
 
 # -- view() -------------------------------------------------------------------------
@@ -300,3 +303,92 @@ def test_a_float64_gradient_for_a_float32_output_is_cast():
     y.retain_grad()
     y.backward(core.ones(2, dtype=core.float64))
     assert y.grad.dtype == core.float32 and x.grad.dtype == core.float32
+
+
+# -- findings of the final review ----------------------------------------------------
+def test_custom_function_that_saves_its_output_sees_later_in_place_changes():
+    class Double(core.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            out = x * 2
+            ctx.save_for_backward(out)
+            return out
+
+        @staticmethod
+        def backward(ctx, g):
+            (out,) = ctx.saved_tensors
+            return g * out
+
+    x = leaf([1.0, 2.0])
+    o = Double.apply(x)
+    o.add_(100)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        o.sum().backward()
+
+
+def test_an_expanded_tensor_shares_the_version_counter():
+    x, w = leaf([1.0, 2.0]), leaf([[1.0, 1.0]] * 3)
+    h = x * 1
+    y = h.expand(3, 2) * w
+    h.add_(10)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["matmul_input", "matmul_weight", "div_result", "max_dim", "mixed_dtype_mul"],
+)
+def test_in_place_changes_pytorch_accepts_are_accepted(pattern):
+    x = leaf([[1.0, -2.0], [3.0, 4.0]])
+    w_frozen = core.tensor([[1.0, 2.0], [3.0, 4.0]])
+    h = x * 1
+    if pattern == "matmul_input":
+        out = h @ w_frozen
+        h.relu_()  # only the frozen weight was saved
+    elif pattern == "matmul_weight":
+        out = w_frozen @ h
+        h.add_(1)  # w_frozen @ h keeps w_frozen, not h
+    elif pattern == "div_result":
+        out = w_frozen / h
+        out.add_(1)  # div keeps its inputs, not its result
+    elif pattern == "max_dim":
+        out = h.max(dim=1).values
+        h.add_(1)  # max over one dim keeps indices only
+    else:
+        v = core.tensor([[2.0, 2.0], [2.0, 2.0]], dtype=core.float64, requires_grad=True)
+        h.mul_(v)
+        out = h
+    out.sum().backward()
+    assert x.grad is not None
+
+
+def test_norm_with_p_below_one_has_a_zero_gradient_at_zero():
+    x = leaf([0.0, 1.0, -2.0])
+    x.norm(p=0.5).backward()
+    assert x.grad[0].item() == 0.0
+    assert all(v == v for v in x.grad.tolist())  # no nan
+
+
+def test_retain_grad_follows_views_that_are_rebased_or_refreshed():
+    x = leaf([1.0, 2.0, 3.0])
+    h = x * 1
+    v = h[1:]
+    v.retain_grad()
+    h.mul_(3)
+    (v * core.tensor([1.0, 2.0])).sum().backward()
+    assert v.grad.tolist() == [1.0, 2.0]
+    x = leaf([1.0, 2.0, 3.0])
+    h = x * 1
+    h.retain_grad()
+    h[1:].mul_(3)
+    (h * core.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert h.grad.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_recordings_leave_no_growing_bookkeeping_on_long_lived_tensors():
+    w = leaf([1.0, 2.0])
+    for _ in range(50):
+        with core.graph.record():
+            w * 2
+    assert len(w._rec) <= 4
