@@ -118,6 +118,19 @@ def _bump_version(t: Tensor) -> None:
         box[0] += 1
 
 
+def _invalidate_saved_outputs(t: Tensor) -> None:
+    """t's memory is about to be written: an op that produced it (or a tensor it views)
+    and kept that output for its backward must refuse to run backward now."""
+    from core.autograd.function import saves_memory_of
+
+    while t is not None:
+        node = t._grad_fn
+        if node is not None and node.__dict__ and saves_memory_of(node, t._data):
+            node._dirty = t._data.shape
+        view = getattr(t, "_view", None)
+        t = view[0] if view is not None else None
+
+
 def _check_view_of_leaf(t: Tensor, what: str) -> None:
     view = getattr(t, "_view", None)
     while view is not None:
@@ -653,6 +666,7 @@ class Tensor:
             if result._data.dtype != self._data.dtype:
                 result = result.to(self.dtype)
                 node = result._grad_fn
+        _invalidate_saved_outputs(self)
         try:
             self._data[...] = result._data
         except ValueError as exc:  # numpy: "assignment destination is read-only"
@@ -735,6 +749,7 @@ class Tensor:
         ):
             return self._inplace(_ops.Fill.apply(self, value), "fill_")
         self._check_inplace("fill_")
+        _invalidate_saved_outputs(self)
         self._data[...] = value._data if isinstance(value, Tensor) else value
         _bump_version(self)
         return self
@@ -758,6 +773,7 @@ class Tensor:
 
     def _fill_random(self, host: np.ndarray, what: str) -> Tensor:
         self._check_inplace(what)
+        _invalidate_saved_outputs(self)
         xp = _backend.get(self._device).xp
         self._data[...] = xp.asarray(host.astype(self._data.dtype, copy=False))
         _bump_version(self)
@@ -776,6 +792,7 @@ class Tensor:
         if tracked:
             self._inplace(_ops.SetItem.apply(self, value, index), "__setitem__")
             return
+        _invalidate_saved_outputs(self)
         _assign(self._data, index, value._data if isinstance(value, Tensor) else value)
         _bump_version(self)
 

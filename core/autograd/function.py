@@ -39,7 +39,8 @@ class Function:
     _retained = None
     _non_diff = None
     _in_shapes = None
-    _vsnap = None  # [(version box, version, shape)] of the tensors whose memory it saved
+    _vsnap = None  # [(version box, version, shape)] of the inputs whose memory it saved
+    _dirty = None  # the shape of a saved output that was since written in place
     view_op = False  # outputs may be views of input 0 (they share its memory)
     saves_arrays = True  # False: ctx keeps no array (the version snapshot is skipped)
 
@@ -143,7 +144,7 @@ class Function:
             if cls.view_op:
                 _mark_views(args, result, cls)
             if grad and cls.saves_arrays and ctx.__dict__:
-                _snapshot(ctx, args, result)
+                _snapshot(ctx, args)
         else:
             result = _apply_tensor_mode(cls, ctx, args, kwargs, device, grad)
         if rec is not None:
@@ -169,44 +170,42 @@ def _holds_array(v) -> bool:
     return type(v) in _ARRAYS
 
 
-def _snapshot(ctx, args, result) -> None:
-    """Note the version of every input or output whose memory the op saved, so that
-    backward can refuse to run on values changed in place since (PyTorch's rule).
+def _snapshot(ctx, args) -> None:
+    """Note the version of every input whose memory the op saved, so that backward can
+    refuse to run on values changed in place since (PyTorch's rule).
 
     Hot path: only arrays kept directly on ctx count (the array itself, or a view of
-    the same memory, such as a reshape)."""
+    the same memory, such as a reshape). An op's own saved output is covered when the
+    write happens instead (see ``Tensor._inplace``), at no cost per op."""
     snap = None
-    outs = result if type(result) is tuple else (result,)
     for v in ctx.__dict__.values():
         if type(v) not in _ARRAYS:
             continue
         vbase = v.base
-        for t in outs:  # most ops that save an array save their own output
+        for t in args:
+            if not isinstance(t, Tensor):
+                continue
             data = t._data
-            if v is data or (vbase is not None and vbase is data.base):
-                box = getattr(t, "_vbox", None)  # a view output shares its input's
+            if v is data or (vbase is not None and (vbase is data or vbase is data.base)):
+                box = getattr(t, "_vbox", None)
                 if box is None:
                     box = t._vbox = [0]
                 entry = (box, box[0], data.shape)
                 snap = [entry] if snap is None else [*snap, entry]
                 break
-        else:
-            for t in args:
-                if not isinstance(t, Tensor):
-                    continue
-                data = t._data
-                owner = data.base
-                if owner is None:
-                    owner = data
-                if v is data or v is owner or vbase is owner:
-                    box = getattr(t, "_vbox", None)
-                    if box is None:
-                        box = t._vbox = [0]
-                    entry = (box, box[0], data.shape)
-                    snap = [entry] if snap is None else [*snap, entry]
-                    break
     if snap is not None:
         ctx._vsnap = snap
+
+
+def saves_memory_of(node, data) -> bool:
+    """Whether a graph node keeps (a view of) the memory of array ``data``."""
+    owner = data.base
+    if owner is None:
+        owner = data
+    for v in node.__dict__.values():
+        if type(v) in _ARRAYS and (v is data or v is owner or v.base is owner):
+            return True
+    return False
 
 
 def _mark_views(args, result, cls) -> None:
@@ -295,6 +294,13 @@ def run_backward(ctx: Function, grads: list) -> tuple:
     cls = type(ctx)
     if ctx._freed:
         raise RuntimeError(_FREED_MESSAGE.format(name=cls.__name__))
+    if ctx._dirty is not None:
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: the output of {cls.__name__} (shape {list(ctx._dirty)}), "
+            "which its backward needs, was written in place since. Modify a copy "
+            "(.clone()) or use the out-of-place op (x = x + 1 rather than x += 1)."
+        )
     if ctx._vsnap:
         for box, version, shape in ctx._vsnap:
             if box[0] != version:

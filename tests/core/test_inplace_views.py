@@ -392,3 +392,19 @@ def test_recordings_leave_no_growing_bookkeeping_on_long_lived_tensors():
         with core.graph.record():
             w * 2
     assert len(w._rec) <= 4
+
+
+def test_writing_a_saved_output_through_a_view_is_refused():
+    x = leaf([0.0, 1.0])
+    y = x.exp()
+    y[0:1].add_(1)  # exp's backward needs y
+    with pytest.raises(RuntimeError, match="output of Exp"):
+        y.sum().backward()
+
+
+def test_writing_an_output_nobody_saved_is_fine():
+    x = leaf([1.0, 2.0])
+    y = x * 3  # mul keeps its inputs, not its output
+    y[0] = 0.0
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 3.0]
