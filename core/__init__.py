@@ -1,8 +1,8 @@
 """Ember's define-by-run deep-learning engine, with PyTorch's names and semantics.
 
-    import core
-    x = core.randn(4, 3, requires_grad=True)
-    (x.relu() ** 2).sum().backward()
+import core
+x = core.randn(4, 3, requires_grad=True)
+(x.relu() ** 2).sum().backward()
 """
 
 from core.tensor import Tensor, device, from_numpy, tensor  # noqa: I001 - first: ops need it

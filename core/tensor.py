@@ -118,14 +118,24 @@ def _bump_version(t: Tensor) -> None:
         box[0] += 1
 
 
+def _same_memory(v, data, owner) -> bool:
+    """Whether array v is data, data's owner, or another view of that owner's memory."""
+    return v is data or v is owner or v.base is owner
+
+
+def _saves_memory_of(node, data) -> bool:
+    """Whether a graph node keeps (a view of) the memory of array ``data``."""
+    owner = _owner(data)
+    arrays = _backend.ARRAY_TYPES
+    return any(type(v) in arrays and _same_memory(v, data, owner) for v in node.__dict__.values())
+
+
 def _invalidate_saved_outputs(t: Tensor) -> None:
     """t's memory is about to be written: an op that produced it (or a tensor it views)
     and kept that output for its backward must refuse to run backward now."""
-    from core.autograd.function import saves_memory_of
-
     while t is not None:
         node = t._grad_fn
-        if node is not None and node.__dict__ and saves_memory_of(node, t._data):
+        if node is not None and node.__dict__ and _saves_memory_of(node, t._data):
             node._dirty = t._data.shape
         view = getattr(t, "_view", None)
         t = view[0] if view is not None else None
@@ -151,24 +161,25 @@ def _keep_private(node, t: Tensor) -> None:
     box = getattr(t, "_vbox", None)
     if not snap or box is None or all(entry[0] is not box for entry in snap):
         return
-    owner = _owner(t._data)
+    data = t._data
+    owner = _owner(data)
+    arrays = _backend.ARRAY_TYPES
     d = node.__dict__
     for key, v in list(d.items()):
-        if type(v) is tuple or type(v) is list:
-            d[key] = type(v)(_private(w, owner) for w in v)
-        else:
-            d[key] = _private(v, owner)
+        if type(v) in arrays and _same_memory(v, data, owner):
+            d[key] = v.copy()
     node._vsnap = [entry for entry in snap if entry[0] is not box]
 
 
-def _private(v, owner):
-    base = getattr(v, "base", _NOT_ARRAY)
-    if base is _NOT_ARRAY or (v if base is None else base) is not owner:
-        return v
-    return v.copy()
-
-
-_NOT_ARRAY = object()
+def _take_history(t: Tensor, src: Tensor) -> None:
+    """t (whose memory now holds src's value) takes over src's place in the graph: its
+    node, and in a recording, its recorded op; retain_grad and hooks move along."""
+    _move_retained(t, src._grad_fn, src._out_idx)
+    t._grad_fn, t._out_idx = src._grad_fn, src._out_idx
+    t._requires_grad = src._requires_grad
+    rec = getattr(src, "_rec", None)
+    if rec is not None:
+        t._rec = rec
 
 
 def _move_retained(t: Tensor, node, out_idx: int) -> None:
@@ -191,14 +202,7 @@ def _rebase_views(t: Tensor) -> None:
     view = getattr(t, "_view", None)
     while view is not None:
         base, cls, args, idx = view
-        updated = _ops.ViewUpdate.apply(base, t, cls, args, idx)
-        rec = getattr(updated, "_rec", None)
-        if rec is not None:
-            base._rec = rec
-        _move_retained(base, updated._grad_fn, 0)
-        base._grad_fn = updated._grad_fn
-        base._out_idx = 0
-        base._requires_grad = True
+        _take_history(base, _ops.ViewUpdate.apply(base, t, cls, args, idx))
         t, view = base, getattr(base, "_view", None)
     _refresh_views(t)
 
@@ -220,13 +224,7 @@ def _refresh_views(t: Tensor) -> None:
             live.append(ref)
             _, cls, args, idx = v._view
             fresh = cls.apply(base, *args)
-            fresh = fresh[idx] if type(fresh) is tuple else fresh
-            _move_retained(v, fresh._grad_fn, fresh._out_idx)
-            v._grad_fn, v._out_idx = fresh._grad_fn, fresh._out_idx
-            v._requires_grad = fresh._requires_grad
-            rec = getattr(fresh, "_rec", None)
-            if rec is not None:
-                v._rec = rec
+            _take_history(v, fresh[idx] if type(fresh) is tuple else fresh)
             stack.append(v)
         base._views = live
 
@@ -676,15 +674,13 @@ class Tensor:
                 "Call .clone() first."
             ) from exc
         _bump_version(self)
-        rec = getattr(result, "_rec", None)
-        if rec is not None:
-            self._rec = rec  # recorded graph: later ops read the in-place op's output
         if node is not None:
-            _move_retained(self, node, result._out_idx)
-            self._grad_fn = node
-            self._out_idx = result._out_idx
-            self._requires_grad = True
+            _take_history(self, result)
             _rebase_views(self)
+        else:
+            rec = getattr(result, "_rec", None)
+            if rec is not None:
+                self._rec = rec  # recorded graph: later ops read the in-place op's output
         return self
 
     def add_(self, other, *, alpha=1) -> Tensor:
@@ -735,7 +731,7 @@ class Tensor:
             src = src.to(self._device)
         if src.shape != self.shape:
             src = src.expand(*self.shape)
-        if state.grad_enabled and (self._requires_grad or src._requires_grad):
+        if self._tracks(src):
             # the new value is src: no gradient reaches this tensor's old value
             return self._inplace(_ops.Copy.apply(self, src), "copy_")
         return self._inplace(src.to(self.dtype), "copy_")  # copy_ casts any dtype
@@ -744,15 +740,9 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value) -> Tensor:
-        if state.grad_enabled and (
-            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
-        ):
+        if self._tracks(value):
             return self._inplace(_ops.Fill.apply(self, value), "fill_")
-        self._check_inplace("fill_")
-        _invalidate_saved_outputs(self)
-        self._data[...] = value._data if isinstance(value, Tensor) else value
-        _bump_version(self)
-        return self
+        return self._write(..., value)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
         from core import random as _random
@@ -773,9 +763,20 @@ class Tensor:
 
     def _fill_random(self, host: np.ndarray, what: str) -> Tensor:
         self._check_inplace(what)
-        _invalidate_saved_outputs(self)
         xp = _backend.get(self._device).xp
-        self._data[...] = xp.asarray(host.astype(self._data.dtype, copy=False))
+        return self._write(..., xp.asarray(host.astype(self._data.dtype, copy=False)))
+
+    def _tracks(self, value) -> bool:
+        """Whether writing ``value`` into this tensor is an op autograd must record."""
+        return state.grad_enabled and (
+            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+        )
+
+    def _write(self, index, value) -> Tensor:
+        """An untracked write into this tensor's memory (views see it), counted by the
+        version counter; ops that saved this memory's old value will refuse backward."""
+        _invalidate_saved_outputs(self)
+        _assign(self._data, index, value._data if isinstance(value, Tensor) else value)
         _bump_version(self)
         return self
 
@@ -786,15 +787,10 @@ class Tensor:
                 f"__setitem__: the value is on {value._device!r} but the tensor is on "
                 f"{self._device!r}"
             )
-        tracked = state.grad_enabled and (
-            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
-        )
-        if tracked:
+        if self._tracks(value):
             self._inplace(_ops.SetItem.apply(self, value, index), "__setitem__")
-            return
-        _invalidate_saved_outputs(self)
-        _assign(self._data, index, value._data if isinstance(value, Tensor) else value)
-        _bump_version(self)
+        else:
+            self._write(index, value)
 
     def __getitem__(self, index) -> Tensor:
         return _ops.GetItem.apply(self, _unwrap_index(index))

@@ -197,17 +197,6 @@ def _snapshot(ctx, args) -> None:
         ctx._vsnap = snap
 
 
-def saves_memory_of(node, data) -> bool:
-    """Whether a graph node keeps (a view of) the memory of array ``data``."""
-    owner = data.base
-    if owner is None:
-        owner = data
-    for v in node.__dict__.values():
-        if type(v) in _ARRAYS and (v is data or v is owner or v.base is owner):
-            return True
-    return False
-
-
 def _mark_views(args, result, cls) -> None:
     """Outputs that share input 0's memory are its views: they share its version
     counter and remember how to re-derive themselves (for in-place ops on them)."""
