@@ -1,4 +1,4 @@
-"""Per-thread engine state: grad mode, the active recorder and the scope stack."""
+"""Per-thread engine state: grad mode, the active recorder and the scope path."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ class _State(threading.local):
     grad_enabled: bool = True
     recorder = None  # core.graph.Recorder while recording, else None
 
-    def __init__(self) -> None:
-        self.scopes: list[str] = []
-        self.scope_path = ""
+    scope_path = ""  # dotted names of the enclosing core.graph.scope blocks
 
 
 state = _State()

@@ -60,15 +60,12 @@ class scope:  # noqa: N801 - used like a function: `with core.graph.scope("encod
     def __enter__(self) -> scope:
         st = state
         self._prev = st.scope_path
-        st.scopes.append(self.name)
         if self.name:
             st.scope_path = f"{self._prev}.{self.name}" if self._prev else self.name
         return self
 
     def __exit__(self, *exc) -> None:
-        st = state
-        st.scopes.pop()
-        st.scope_path = self._prev
+        state.scope_path = self._prev
 
 
 def current_scope() -> str:
@@ -222,6 +219,9 @@ class Recorder:
                 lines.append("  }")
         for src, dst in self.edges:
             lines.append(f"  n{src} -> n{dst};")
+        for n in self.nodes:  # a backward node hangs off the op it differentiates
+            if n.forward_id is not None:
+                lines.append(f"  n{n.forward_id} -> n{n.id} [style=dashed, arrowhead=none];")
         lines.append("}")
         return "\n".join(lines) + "\n"
 

@@ -186,6 +186,7 @@ def _snapshot(ctx, args) -> None:
             if not isinstance(t, Tensor):
                 continue
             data = t._data
+            # tensor._same_memory, inlined: this runs for every op that saves an array
             if v is data or (vbase is not None and (vbase is data or vbase is data.base)):
                 box = getattr(t, "_vbox", None)
                 if box is None:

@@ -354,3 +354,12 @@ def test_recording_does_not_keep_intermediates_alive():
     assert ref() is None
     assert [n.op for n in g.ops] == ["Mul", "Add", "Sum"]
     del out
+
+
+def test_dot_links_each_backward_node_to_the_op_it_differentiates():
+    x = core.ones(2, requires_grad=True)
+    with graph.record(backward=True) as g:
+        (x * 2).sum().backward()
+    mul = next(n for n in g.nodes if n.op == "Mul")
+    back = next(n for n in g.nodes if n.op == "MulBackward")
+    assert f"n{mul.id} -> n{back.id} [style=dashed" in g.to_dot()
