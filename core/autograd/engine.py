@@ -110,10 +110,10 @@ def backward(
     grads: dict = {}
     roots = []
     owned: dict = {}  # id -> array a leaf took without copying, in this pass
-    for t, g in zip(tensors, grad_tensors, strict=True):
+    for k, (t, g) in enumerate(zip(tensors, grad_tensors, strict=True)):
         if not t._requires_grad:
             raise RuntimeError(
-                "element 0 of tensors does not require grad and does not have a grad_fn"
+                f"element {k} of tensors does not require grad and does not have a grad_fn"
             )
         xp = _backend.get(t._device).xp
         if g is None:

@@ -517,3 +517,9 @@ def test_gradcheck_of_a_non_contiguous_input_keeps_its_memory():
     assert core.autograd.gradcheck(lambda x: (x * x).sum(0), [x])
     assert x._data is data
     np.testing.assert_array_equal(base, np.arange(12).reshape(3, 4) / 7)  # restored
+
+
+def test_backward_names_the_output_that_does_not_require_grad():
+    ok = (core.ones(2, requires_grad=True) * 2).sum()
+    with pytest.raises(RuntimeError, match="element 1 of tensors does not require grad"):
+        core.autograd.backward([ok, core.ones(1)])
