@@ -28,15 +28,23 @@ def interleaved(
     repeats: int = 10,
     warmup: int = 3,
     inner: int = 1,
+    pause: float = 0.0,
 ) -> dict[str, float]:
     """Median times of several candidates measured in alternation, so that machine
-    noise (frequency changes, other processes) hits them alike."""
+    noise (frequency changes, other processes) hits them alike.
+
+    pause: seconds of rest before each candidate's turn. NOTE: after a matmul, OpenBLAS
+    (numpy) and PyTorch's OpenMP keep worker threads spinning for a while; on a machine
+    with few cores, one library's spinning threads then slow the next one's first runs."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
     samples: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
+            if pause:
+                time.sleep(pause)
+                median_time(fn, repeats=1, warmup=warmup, inner=inner)
             samples[name].append(median_time(fn, repeats=repeats, warmup=0, inner=inner))
     return {k: statistics.median(v) for k, v in samples.items()}
 

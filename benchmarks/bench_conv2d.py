@@ -6,18 +6,15 @@ Times core against PyTorch on the CPU (each library with its default thread coun
 and against a hand-written numpy im2col baseline: the median of repeated runs after
 warm-up. Target: core / torch <= 1.5x for forward+backward.
 
-NOTE: the candidates run in separate phases with a pause between them, not
-interleaved call by call. After each matmul, OpenBLAS (numpy) keeps its worker
-threads spinning for a while, and PyTorch's OpenMP threads do the same after each op;
-interleaved, each library's spinning threads steal cores from the other and both
-timings become meaningless on a machine with few cores.
+NOTE: the candidates take turns in rounds, each after a pause (see
+``benchmarks/_timing.interleaved``): after each matmul, OpenBLAS (numpy) and PyTorch's
+OpenMP keep worker threads spinning, and without the pause one library's spinning
+threads steal the cores of the next on a machine with few cores.
 """
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import core  # noqa: E402
 import core.nn.functional as F  # noqa: E402
-from benchmarks._timing import median_time, torch_or_none  # noqa: E402
+from benchmarks._timing import interleaved, torch_or_none  # noqa: E402
 
 N, C, H, W = 64, 16, 14, 14
 OUT, K, PAD = 32, 3, 1
@@ -50,16 +47,6 @@ def numpy_baseline(x, w, b, g):
         for j in range(K):
             gxp[:, :, i : i + h, j : j + wd] += dcols[:, i, j].transpose(1, 0, 2, 3)
     return y, gxp[:, :, PAD:-PAD, PAD:-PAD], gw, gb
-
-
-def phased(fns: dict) -> dict:
-    """Median over rounds of each candidate's median time, one candidate at a time."""
-    samples: dict = {k: [] for k in fns}
-    for _ in range(ROUNDS):
-        for name, fn in fns.items():
-            time.sleep(PAUSE_S)  # let the previous candidate's spinning threads park
-            samples[name].append(median_time(fn, repeats=REPEATS, warmup=3))
-    return {k: statistics.median(v) for k, v in samples.items()}
 
 
 def main() -> None:
@@ -117,8 +104,8 @@ def main() -> None:
     ):
         np.testing.assert_allclose(got, ref, rtol=1e-3, atol=1e-3, err_msg=name)
 
-    both = phased(steps)
-    fwd = phased(forwards)
+    both = interleaved(steps, rounds=ROUNDS, repeats=REPEATS, pause=PAUSE_S)
+    fwd = interleaved(forwards, rounds=ROUNDS, repeats=REPEATS, pause=PAUSE_S)
     print(f"conv2d x ({N},{C},{H},{W}) * W ({OUT},{C},{K},{K}), padding={PAD}, bias, float32")
     print("  forward+backward:")
     for name, t in both.items():

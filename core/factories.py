@@ -75,14 +75,12 @@ def empty(*sizes, size=None, dtype=None, device=None, requires_grad: bool = Fals
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     xp, dev = _xp(device)
-    if dtype is None:
-        default = (
-            np.bool_
-            if isinstance(fill_value, bool)
-            else (np.int64 if isinstance(fill_value, int | np.integer) else np.float32)
-        )
+    if isinstance(fill_value, bool):
+        default = np.bool_
+    elif isinstance(fill_value, int | np.integer):
+        default = np.int64
     else:
-        default = None
+        default = np.float32
     return _finish(
         xp.full(_size((size,)), fill_value, dtype=_dtype(dtype, default)), dev, requires_grad
     )
@@ -125,14 +123,13 @@ def arange(
     xp, dev = _xp(device)
     is_int = all(isinstance(v, int | np.integer) for v in (start, end, step))  # np.int64 too
     default = np.int64 if is_int else np.float32
-    # NOTE: count computed in float64 like PyTorch, then cast, to avoid float32 drift
-    n = max(int(np.ceil((end - start) / step)), 0)
-    arr = (
-        (start + step * np.arange(n, dtype=np.float64))
-        if not is_int
-        else np.arange(start, end, step, dtype=np.int64)
-    )
-    return _finish(xp.asarray(arr.astype(_dtype(dtype, default))), dev, requires_grad)
+    if is_int:
+        arr = np.arange(start, end, step, dtype=np.int64)
+    else:
+        # NOTE: count computed in float64 like PyTorch, then cast, to avoid float32 drift
+        n = max(int(np.ceil((end - start) / step)), 0)
+        arr = start + step * np.arange(n, dtype=np.float64)
+    return _finish(xp.asarray(arr.astype(_dtype(dtype, default), copy=False)), dev, requires_grad)
 
 
 def linspace(
@@ -152,7 +149,9 @@ def eye(
 
 def _host_random(values: np.ndarray, dtype, device, requires_grad, default=np.float32):
     xp, dev = _xp(device)
-    return _finish(xp.asarray(values.astype(_dtype(dtype, default))), dev, requires_grad)
+    # NOTE: values is a fresh host array: no copy when it already has the dtype
+    arr = values.astype(_dtype(dtype, default), copy=False)
+    return _finish(xp.asarray(arr), dev, requires_grad)
 
 
 def rand(

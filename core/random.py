@@ -18,7 +18,7 @@ class Generator:
         from core.tensor import device as _device  # late: core.tensor may still be loading
 
         self.device = _device(device)
-        self.manual_seed(np.random.SeedSequence().entropy % (2**63))
+        self.seed()
 
     def manual_seed(self, seed: int) -> Generator:
         self._seed = int(seed)
@@ -26,6 +26,7 @@ class Generator:
         return self
 
     def seed(self) -> int:
+        """Reseed from fresh OS entropy; returns the new seed."""
         self.manual_seed(np.random.SeedSequence().entropy % (2**63))
         return self._seed
 

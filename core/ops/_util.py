@@ -8,7 +8,6 @@ import numpy as np
 
 from core import backend as _backend
 
-_F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)
 
 
@@ -196,6 +195,11 @@ def stable_sigmoid(xp, a):
     """1 / (1 + exp(-a)) in a's dtype, split by sign so that exp never overflows."""
     e = xp.exp(-xp.abs(a))
     return xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+def stable_softplus(xp, a):
+    """log(1 + exp(a)) as log1p(exp(-|a|)) + max(a, 0), so that exp never overflows."""
+    return xp.log1p(xp.exp(-xp.abs(a))) + xp.maximum(a, 0)
 
 
 def floating(a):

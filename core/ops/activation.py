@@ -13,7 +13,7 @@ import warnings
 from core import backend as _backend
 from core import random as _random
 from core.autograd.function import Function
-from core.ops._util import norm_dim, stable_sigmoid
+from core.ops._util import norm_dim, stable_sigmoid, stable_softplus
 from core.ops.elementwise import Relu, Sigmoid, Tanh
 from core.tensor import Tensor
 
@@ -141,8 +141,7 @@ class Softplus(_Op):
     def forward(ctx, a, beta, threshold):
         xp = ctx.xp
         ba = a * beta
-        # log(1 + exp(ba)) = log1p(exp(-|ba|)) + max(ba, 0): no overflow
-        soft = (xp.log1p(xp.exp(-xp.abs(ba))) + xp.maximum(ba, 0)) / beta
+        soft = stable_softplus(xp, ba) / beta
         linear = ba > threshold  # PyTorch reverts to the identity above the threshold
         ctx.ba, ctx.linear = ba, linear
         return xp.where(linear, a, soft).astype(a.dtype, copy=False)

@@ -392,6 +392,13 @@ def _check_tensors(name, nd, input, weight, bias, transposed=False):
         )
 
 
+def _check_stride_dilation(stride: tuple, dilation: tuple) -> None:
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("non-positive dilation is not supported")
+
+
 def _check_groups(groups: int, weight_shape) -> None:
     if not isinstance(groups, int) or groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
@@ -414,10 +421,7 @@ def _conv_geometry(name, nd, input, weight, bias, stride, padding, dilation, gro
     _check_tensors(name, nd, input, weight, bias)
     stride = _tuple(stride, nd, "stride")
     dilation = _tuple(dilation, nd, "dilation")
-    if any(s <= 0 for s in stride):
-        raise RuntimeError("non-positive stride is not supported")
-    if any(d <= 0 for d in dilation):
-        raise RuntimeError("non-positive dilation is not supported")
+    _check_stride_dilation(stride, dilation)
     _check_groups(groups, weight.shape)
     batched = input.ndim == nd + 2
     x_shape = tuple(input.shape) if batched else (1, *input.shape)
@@ -515,10 +519,7 @@ def conv_transpose2d(
     ph, pw = padding = _tuple(padding, 2, "padding")
     oph, opw = output_padding = _tuple(output_padding, 2, "output_padding")
     dh, dw = dilation = _tuple(dilation, 2, "dilation")
-    if sh <= 0 or sw <= 0:
-        raise RuntimeError("non-positive stride is not supported")
-    if dh <= 0 or dw <= 0:
-        raise RuntimeError("non-positive dilation is not supported")
+    _check_stride_dilation(stride, dilation)
     if min(padding) < 0 or min(output_padding) < 0:
         raise RuntimeError("negative padding is not supported")
     if not (oph < sh or oph < dh) or not (opw < sw or opw < dw):

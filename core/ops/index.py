@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core import backend as _backend
 from core.autograd.function import Function
+from core.ops._util import meta
 
 
 class _Op(Function):
@@ -63,7 +64,7 @@ class Scatter(_Op):
         else:
             out[grid] = part
         ctx.grid, ctx.add, ctx.ishape = grid, add, index.shape
-        ctx.src_meta = (src.shape, src.dtype) if is_array else None
+        ctx.src_meta = meta(src)
         return out
 
     @staticmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from core.autograd.function import Function
-from core.ops._util import quietly, unbroadcast
+from core.ops._util import meta, quietly, unbroadcast
 
 
 class _Op(Function):
@@ -37,7 +37,7 @@ class Matmul(_Op):
         if na or nb:
             # each operand is kept only for the other's gradient (as PyTorch)
             ctx.a, ctx.b = (a if nb else None), (b if na else None)
-            ctx.ma, ctx.mb = (a.shape, a.dtype), (b.shape, b.dtype)
+            ctx.ma, ctx.mb = meta(a), meta(b)
         return out
 
     @staticmethod
@@ -135,7 +135,7 @@ class Norm(_Op):
             ctx.a, ctx.p, ctx.dims, ctx.out = a, p, dims, out
         if keepdim:
             return out
-        return out.reshape(() if dims is None else _drop(out.shape, dims))
+        return out.reshape(()) if dims is None else out.squeeze(dims)
 
     @staticmethod
     @quietly
@@ -160,10 +160,6 @@ class Norm(_Op):
         return grad.astype(a.dtype, copy=False), None, None, None
 
 
-def _drop(shape, dims) -> tuple:
-    return tuple(n for i, n in enumerate(shape) if i not in dims)
-
-
 class Einsum(_Op):
     """Einstein summation over explicit subscripts (one letter per dim, ellipses
     already spelled out; see ``core.einsum``).
@@ -186,7 +182,7 @@ class Einsum(_Op):
         ]
         if any(ctx.needs_input_grad):
             ctx.spec, ctx.full = spec, full
-            ctx.metas = [(a.shape, a.dtype) for a in arrays]
+            ctx.metas = [meta(a) for a in arrays]
         result = xp.einsum(f"{','.join(subs)}->{out}", *full, optimize=True)
         # NOTE: a pure permutation or diagonal is a view of the input in numpy: copy it
         return xp.asarray(result) if getattr(result, "base", None) is None else result.copy()

@@ -15,7 +15,7 @@ from core import backend as _backend
 from core._state import state
 from core.autograd.function import Function
 from core.ops import _recorded
-from core.ops._util import meta, stable_sigmoid, unbroadcast
+from core.ops._util import meta, stable_sigmoid, stable_softplus, unbroadcast
 from core.tensor import Tensor, _make
 
 __all__ = [
@@ -40,6 +40,14 @@ class _Op(Function):
 def _check_reduction(reduction: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _check_float_input(name: str, input: Tensor) -> None:
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"{name}: expected a floating-point input, got {input.dtype.name} of shape "
+            f"{tuple(input.shape)}"
+        )
 
 
 def _no_grad_for(name: str, arg: str, t: Tensor | None) -> None:
@@ -195,11 +203,7 @@ def _pointwise(
     name: str, cls, input: Tensor, target: Tensor, reduction: str, weight, param
 ) -> Tensor:
     _check_reduction(reduction)
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(
-            f"{name}: expected a floating-point input, got {input.dtype.name} of shape "
-            f"{tuple(input.shape)}"
-        )
+    _check_float_input(name, input)
     if target.shape != input.shape:
         warnings.warn(
             f"Using a target size ({tuple(target.shape)}) that is different to the input "
@@ -465,11 +469,7 @@ def _class_loss_args(name, input, target, weight, reduction):
     _check_reduction(reduction)
     if not isinstance(target, Tensor):
         raise TypeError(f"{name}: target must be a Tensor, got {type(target).__name__}")
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(
-            f"{name}: expected a floating-point input, got {input.dtype.name} of shape "
-            f"{tuple(input.shape)}"
-        )
+    _check_float_input(name, input)
     layout = _class_layout(name, input, target)
     _check_weight(name, weight, layout[1])
     return layout
@@ -559,7 +559,7 @@ class BinaryCrossEntropy(_Op):
     def backward(ctx, g):
         xp = ctx.xp
         x, y, w = ctx.x, ctx.y, ctx.w
-        coef = g / ctx.n if ctx.reduction == "mean" else g
+        coef = _upstream(xp, g, ctx.reduction, ctx.n)
         if w is not None:
             coef = coef * w
         nx, ny = ctx.needs_input_grad[:2]
@@ -580,7 +580,7 @@ class BinaryCrossEntropyWithLogits(_Op):
     @staticmethod
     def forward(ctx, x, y, w, pw, reduction):
         xp = ctx.xp
-        sp = xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0)  # softplus(-x)
+        sp = stable_softplus(xp, -x)
         lw = 1 if pw is None else 1 + (pw - 1) * y
         loss = (1 - y) * x + lw * sp
         if w is not None:
@@ -595,7 +595,7 @@ class BinaryCrossEntropyWithLogits(_Op):
     def backward(ctx, g):
         xp = ctx.xp
         x, y, w, pw = ctx.x, ctx.y, ctx.w, ctx.pw
-        coef = g / ctx.n if ctx.reduction == "mean" else g
+        coef = _upstream(xp, g, ctx.reduction, ctx.n)
         if w is not None:
             coef = coef * w
         nx, ny = ctx.needs_input_grad[:2]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.autograd.function import Function
-from core.ops._util import floating, norm_dim, norm_dims
+from core.ops._util import floating
 
 
 class _Op(Function):
@@ -20,16 +20,19 @@ def _keep(g, shape, dims):
     return g.reshape(kept)
 
 
+def _int64(out, a):
+    """out as int64 where the input a is bool or integer: PyTorch accumulates sums,
+    products and cumsums of those as int64."""
+    return out.astype("int64", copy=False) if a.dtype.kind in "bui" else out
+
+
 class Sum(_Op):
     saves_arrays = False
 
     @staticmethod
     def forward(ctx, a, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keep = a.shape, dims, keepdim
-        out = a.sum(axis=dims, keepdims=keepdim)
-        if a.dtype.kind in "bu" or (a.dtype.kind == "i" and a.dtype.itemsize < 8):
-            out = out.astype("int64")  # PyTorch sums bools and small ints as int64
-        return ctx.xp.asarray(out)
+        return ctx.xp.asarray(_int64(a.sum(axis=dims, keepdims=keepdim), a))
 
     @staticmethod
     def backward(ctx, g):
@@ -185,10 +188,7 @@ class Prod(_Op):
     @staticmethod
     def forward(ctx, a, dim, keepdim):
         ctx.a, ctx.dim, ctx.keep = a, dim, keepdim
-        out = a.prod(axis=dim, keepdims=keepdim)
-        if a.dtype.kind in "bui":
-            out = out.astype("int64")
-        return ctx.xp.asarray(out)
+        return ctx.xp.asarray(_int64(a.prod(axis=dim, keepdims=keepdim), a))
 
     @staticmethod
     def backward(ctx, g):
@@ -212,10 +212,7 @@ class Cumsum(_Op):
     @staticmethod
     def forward(ctx, a, dim):
         ctx.dim = dim
-        out = a.cumsum(axis=dim)
-        if a.dtype.kind in "bui":
-            out = out.astype("int64")
-        return out
+        return _int64(a.cumsum(axis=dim), a)
 
     @staticmethod
     def backward(ctx, g):
@@ -223,4 +220,4 @@ class Cumsum(_Op):
         return xp.flip(xp.flip(g, d).cumsum(axis=d), d), None
 
 
-__all__ = ["Sum", "Mean", "Var", "Std", "MaxMin", "LogSumExp", "Cumsum", "norm_dim", "norm_dims"]
+__all__ = ["Sum", "Mean", "Var", "Std", "MaxMin", "LogSumExp", "Prod", "Cumsum"]
