@@ -79,7 +79,7 @@ def main() -> None:
     ):
         np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4, err_msg=name)
 
-    times = interleaved(candidates, rounds=7, repeats=15, pause=0.2)
+    times = interleaved(candidates, rounds=7, repeats=15)
     print(f"Linear+ReLU fwd+bwd, x ({N}x{IN}) @ W^T ({IN}x{OUT}), float32")
     for name, t in times.items():
         print(f"  {name:6s} {t * 1e3:8.3f} ms")

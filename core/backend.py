@@ -17,27 +17,23 @@ class DeviceError(RuntimeError):
 
 
 class Backend:
-    """One device's array namespace and the extras ops need beside it."""
+    """One device's array namespace and the extras ops need beside it:
 
-    __slots__ = ("name", "xp", "_erf", "_add_at", "_rng")
+    - ``xp``: the array module (numpy or cupy);
+    - ``erf(x)``: the error function, elementwise;
+    - ``add_at(target, index, values)``: ``target[index] += values``, accumulating
+      repeated indices (scatter-add);
+    - ``rng(seed)``: a new random generator on this device (numpy's Generator API).
+    """
+
+    __slots__ = ("name", "xp", "erf", "add_at", "rng")
 
     def __init__(self, name: str, xp: Any, erf: Any, add_at: Any, rng: Any) -> None:
         self.name = name
         self.xp = xp
-        self._erf = erf
-        self._add_at = add_at
-        self._rng = rng
-
-    def add_at(self, target, index, values) -> None:
-        """target[index] += values, accumulating repeated indices (scatter-add)."""
-        self._add_at(target, index, values)
-
-    def erf(self, x):
-        return self._erf(x)
-
-    def rng(self, seed: int):
-        """A new random generator on this device (numpy's Generator API), seeded."""
-        return self._rng(seed)
+        self.erf = erf
+        self.add_at = add_at
+        self.rng = rng
 
     def __repr__(self) -> str:
         return f"Backend({self.name!r})"
