@@ -3,7 +3,7 @@
 ``Function.apply`` is the single place where ops run: it checks devices, honours
 grad mode, builds the graph and notifies the recorder.
 
-Built-in ops set ``raw = True``: their forward and backward take and return backend
+Built-in ops subclass :class:`RawFunction` (``raw = True``): their forward and backward take and return backend
 arrays (numpy or CuPy) and Python scalars, which keeps per-op overhead small.
 User subclasses keep PyTorch's contract: forward and backward take and return
 Tensors, and forward runs under no_grad.
@@ -159,6 +159,12 @@ class Function:
         if self._saved is not None or any(_holds_array(v) for v in d.values()):
             d.clear()
             self._freed = True
+
+
+class RawFunction(Function):
+    """Base of the built-in ops: forward and backward take and return backend arrays."""
+
+    raw = True
 
 
 _ARRAYS = _backend.ARRAY_TYPES

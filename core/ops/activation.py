@@ -12,7 +12,7 @@ import warnings
 
 from core import backend as _backend
 from core import random as _random
-from core.autograd.function import Function
+from core.autograd.function import RawFunction as _Op
 from core.ops._util import norm_dim, stable_sigmoid, stable_softplus
 from core.ops.elementwise import Relu, Sigmoid, Tanh
 from core.tensor import Tensor
@@ -32,10 +32,6 @@ __all__ = [
     "log_softmax",
     "dropout",
 ]
-
-
-class _Op(Function):
-    raw = True
 
 
 def _check_float(name: str, input: Tensor) -> None:

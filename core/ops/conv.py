@@ -27,14 +27,10 @@ import threading
 from typing import NamedTuple
 
 from core import backend as _backend
-from core.autograd.function import Function
+from core.autograd.function import RawFunction as _Op
 from core.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d"]
-
-
-class _Op(Function):
-    raw = True
 
 
 # -- geometry -------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.autograd.function import Function
+from core.autograd.function import RawFunction as _Op
 from core.ops._util import (
     broadcast_error,
     broadcast_errors,
@@ -15,10 +15,6 @@ from core.ops._util import (
     stable_sigmoid,
     unbroadcast,
 )
-
-
-class _Op(Function):
-    raw = True
 
 
 # -- binary arithmetic ---------------------------------------------------------------

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from core import backend as _backend
-from core.autograd.function import Function
+from core.autograd.function import RawFunction as _Op
 from core.ops._util import meta
-
-
-class _Op(Function):
-    raw = True
 
 
 def _grid(xp, index, dim: int) -> tuple:

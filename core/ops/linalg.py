@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import math
 
-from core.autograd.function import Function
+from core.autograd.function import RawFunction as _Op
 from core.ops._util import meta, quietly, unbroadcast
-
-
-class _Op(Function):
-    raw = True
 
 
 class Matmul(_Op):

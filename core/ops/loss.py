@@ -13,7 +13,7 @@ import numpy as np
 
 from core import backend as _backend
 from core._state import state
-from core.autograd.function import Function
+from core.autograd.function import RawFunction as _Op
 from core.ops import _recorded
 from core.ops._util import meta, stable_sigmoid, stable_softplus, unbroadcast
 from core.tensor import Tensor, _make
@@ -31,10 +31,6 @@ __all__ = [
 ]
 
 _REDUCTIONS = ("none", "mean", "sum")
-
-
-class _Op(Function):
-    raw = True
 
 
 def _check_reduction(reduction: str) -> None:

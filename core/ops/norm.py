@@ -7,15 +7,11 @@ import math
 import numbers
 
 from core import backend as _backend
-from core.autograd.function import Function
+from core.autograd.function import RawFunction as _Op
 from core.autograd.grad_mode import no_grad
 from core.tensor import Tensor
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "embedding"]
-
-
-class _Op(Function):
-    raw = True
 
 
 # NOTE: fresh full-size arrays are the main cost here (page faults on every new

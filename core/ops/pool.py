@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from core.autograd.function import Function
+from core.autograd.function import RawFunction as _Op
 from core.tensor import Tensor
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "max_pool2d", "pad"]
-
-
-class _Op(Function):
-    raw = True
 
 
 # -- geometry -------------------------------------------------------------------------

@@ -1,13 +1,9 @@
-"""Reductions: sum, mean, var, max/min, logsumexp, cumsum."""
+"""Reductions: sum, mean, var, std, max/min, logsumexp, prod, cumsum."""
 
 from __future__ import annotations
 
-from core.autograd.function import Function
+from core.autograd.function import RawFunction as _Op
 from core.ops._util import floating
-
-
-class _Op(Function):
-    raw = True
 
 
 def _keep(g, shape, dims):

@@ -6,12 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from core import backend as _backend
-from core.autograd.function import Function
+from core.autograd.function import RawFunction as _Op
 from core.ops._util import assign, meta, result_type, unbroadcast
-
-
-class _Op(Function):
-    raw = True
 
 
 class Reshape(_Op):
