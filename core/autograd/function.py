@@ -3,8 +3,9 @@
 ``Function.apply`` is the single place where ops run: it checks devices, honours
 grad mode, builds the graph and notifies the recorder.
 
-Built-in ops subclass :class:`RawFunction` (``raw = True``): their forward and backward take and return backend
-arrays (numpy or CuPy) and Python scalars, which keeps per-op overhead small.
+Built-in ops subclass :class:`RawFunction` (``raw = True``): their forward and
+backward take and return backend arrays (numpy or CuPy) and Python scalars, which
+keeps per-op overhead small.
 User subclasses keep PyTorch's contract: forward and backward take and return
 Tensors, and forward runs under no_grad.
 """
