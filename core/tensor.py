@@ -554,6 +554,28 @@ class Tensor:
         )
 
     # -- copies and devices ------------------------------------------------------
+    def __deepcopy__(self, memo) -> Tensor:
+        """copy.deepcopy: an independent leaf with the same values, requires_grad and grad
+        (and the same class, so a Parameter stays a Parameter)."""
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment. Use .detach() or .clone() first."
+            )
+        if id(self) in memo:
+            return memo[id(self)]
+        t = object.__new__(type(self))
+        t._data = self._data.copy()
+        t._device = self._device
+        t._requires_grad = self._requires_grad
+        t._grad_fn = None
+        t._out_idx = 0
+        t._grad = None
+        memo[id(self)] = t
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        return t
+
     def clone(self, *, memory_format=None) -> Tensor:
         return _ops.Clone.apply(self)
 
