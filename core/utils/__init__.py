@@ -1,0 +1,3 @@
+"""``core.utils``: helpers beside the engine (``core.utils.data``: datasets and loaders)."""
+
+from core.utils import data
