@@ -5,6 +5,7 @@ side by side); this module gathers their public names.
 """
 
 from core.ops.activation import *  # noqa: F403
+from core.ops.attention import *  # noqa: F403
 from core.ops.conv import *  # noqa: F403
 from core.ops.linalg import Linear as _Linear
 from core.ops.linalg import Matmul as _Matmul
