@@ -206,5 +206,6 @@ def equal(input: Tensor, other: Tensor):
 
 import core.datasets  # noqa: E402 - core.datasets / core.utils.data as attributes, as in torch
 import core.nn  # noqa: E402, F401 - core.nn.functional as an attribute, as torch.nn is
+import core.optim  # noqa: E402, F401 - core.optim as an attribute, as torch.optim is
 import core.utils  # noqa: E402
 from core.serialization import load, save  # noqa: E402
