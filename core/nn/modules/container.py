@@ -6,7 +6,7 @@ import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 
-from core.nn.modules.module import Module
+from core.nn.modules.module import Module, _addindent
 from core.nn.parameter import Parameter
 
 
@@ -161,6 +161,22 @@ class ModuleList(Module):
         module = self[index]
         del self[index]
         return module
+
+    def __repr__(self) -> str:
+        """Runs of identical consecutive members print once: "(0-5): 6 x Layer(...)"."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return "ModuleList()"
+        lines, start = [], 0
+        for i in range(1, len(reprs) + 1):
+            if i == len(reprs) or reprs[i] != reprs[start]:
+                body = _addindent(reprs[start], 2)
+                if i - start == 1:
+                    lines.append(f"({start}): {body}")
+                else:
+                    lines.append(f"({start}-{i - 1}): {i - start} x {body}")
+                start = i
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):

@@ -508,3 +508,15 @@ def test_cuda_encoder_layer_and_attention_weights_match_cpu(need_weights):
         np.testing.assert_allclose(w_g.detach().cpu().numpy(), w.detach().numpy(), atol=1e-12)
     for p, g in zip(layer.parameters(), grads, strict=True):
         np.testing.assert_allclose(p.grad.cpu().numpy(), g, atol=1e-10)
+
+
+def test_encoder_repr_folds_its_identical_layers_like_torch():
+    torch = pytest.importorskip("torch")
+    tl = torch.nn.TransformerEncoder(
+        torch.nn.TransformerEncoderLayer(8, 2, 16), 3, enable_nested_tensor=False
+    )
+    cl = core.nn.TransformerEncoder(
+        core.nn.TransformerEncoderLayer(8, 2, 16), 3, enable_nested_tensor=False
+    )
+    assert "(0-2): 3 x TransformerEncoderLayer(" in repr(cl)
+    assert repr(cl) == repr(tl)

@@ -373,3 +373,15 @@ def test_deepcopy_of_a_non_leaf_tensor_is_refused():
     x = core.ones(2, requires_grad=True) * 2
     with pytest.raises(RuntimeError, match="graph leaves"):
         copy.deepcopy(x)
+
+
+def test_module_list_repr_folds_runs_of_identical_members():
+    layers = ModuleList([Affine(2, 2), Affine(2, 2), Sequential(), Affine(2, 2)])
+    assert repr(layers) == (
+        "ModuleList(\n"
+        "  (0-1): 2 x Affine(2, 2, bias=True)\n"
+        "  (2): Sequential()\n"
+        "  (3): Affine(2, 2, bias=True)\n"
+        ")"
+    )
+    assert repr(ModuleList()) == "ModuleList()"
