@@ -257,5 +257,5 @@ def test_clip_grad_norm_on_cuda_matches_cpu(norm_type):
         np.testing.assert_allclose(pg.grad.cpu().numpy(), pc.grad.numpy(), rtol=1e-5, atol=1e-7)
     clip_grad_value_(gpu, 0.01)
     clip_grad_value_(cpu, 0.01)
-    for pc, pg in zip(cpu, gpu, strict=True):
-        np.testing.assert_array_equal(pg.grad.cpu().numpy(), pc.grad.numpy())
+    for pc, pg in zip(cpu, gpu, strict=True):  # the norm-scaled inputs differ by rounding
+        np.testing.assert_allclose(pg.grad.cpu().numpy(), pc.grad.numpy(), rtol=1e-6, atol=1e-9)
