@@ -123,54 +123,76 @@ class _ConvNd(Module):
         return s
 
 
-class Conv1d(_ConvNd):
+class _Conv(_ConvNd):
+    """Conv1d / Conv2d: the constructor and forward they share; subclasses name their
+    number of spatial dims and functional."""
+
+    _ndim: int
+    _functional = None
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
+        n = self._ndim
+        super().__init__(
+            in_channels,
+            out_channels,
+            _ntuple(kernel_size, n),
+            _ntuple(stride, n),
+            padding if isinstance(padding, str) else _ntuple(padding, n),
+            _ntuple(dilation, n),
+            False,
+            (0,) * n,
+            groups,
+            bias,
+            padding_mode,
+            device=device,
+            dtype=dtype,
+        )
+
+    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        conv = type(self)._functional
+        if self.padding_mode != "zeros":
+            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return conv(padded, weight, bias, self.stride, 0, self.dilation, self.groups)
+        return conv(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._conv_forward(input, self.weight, self.bias)
+
+
+class Conv1d(_Conv):
     """1-D convolution over (N, C_in, L) or (C_in, L): weight (out_channels,
     in_channels // groups, kernel_size); padding may be an int, 'valid' or 'same'."""
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device=None,
-        dtype=None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            _ntuple(kernel_size, 1),
-            _ntuple(stride, 1),
-            padding if isinstance(padding, str) else _ntuple(padding, 1),
-            _ntuple(dilation, 1),
-            False,
-            (0,),
-            groups,
-            bias,
-            padding_mode,
-            device=device,
-            dtype=dtype,
-        )
-
-    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-        if self.padding_mode != "zeros":
-            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return F.conv1d(padded, weight, bias, self.stride, 0, self.dilation, self.groups)
-        return F.conv1d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def forward(self, input: Tensor) -> Tensor:
-        return self._conv_forward(input, self.weight, self.bias)
+    _ndim = 1
+    _functional = staticmethod(F.conv1d)
 
 
-class Conv2d(_ConvNd):
+class Conv2d(_Conv):
     """2-D convolution over (N, C_in, H, W) or (C_in, H, W): weight (out_channels,
     in_channels // groups, kH, kW); padding may be an int, a pair, 'valid' or 'same'."""
 
+    _ndim = 2
+    _functional = staticmethod(F.conv2d)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """ConvTranspose1d / 2d: the constructor they share (PyTorch's argument order)."""
+
+    _ndim: int
+
     def __init__(
         self,
         in_channels: int,
@@ -178,67 +200,26 @@ class Conv2d(_ConvNd):
         kernel_size,
         stride=1,
         padding=0,
-        dilation=1,
+        output_padding=0,
         groups: int = 1,
         bias: bool = True,
+        dilation=1,
         padding_mode: str = "zeros",
-        device=None,
-        dtype=None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            _ntuple(kernel_size, 2),
-            _ntuple(stride, 2),
-            padding if isinstance(padding, str) else _ntuple(padding, 2),
-            _ntuple(dilation, 2),
-            False,
-            (0, 0),
-            groups,
-            bias,
-            padding_mode,
-            device=device,
-            dtype=dtype,
-        )
-
-    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-        if self.padding_mode != "zeros":
-            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return F.conv2d(padded, weight, bias, self.stride, 0, self.dilation, self.groups)
-        return F.conv2d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def forward(self, input: Tensor) -> Tensor:
-        return self._conv_forward(input, self.weight, self.bias)
-
-
-class _ConvTransposeNd(_ConvNd):
-    def __init__(
-        self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        stride,
-        padding,
-        dilation,
-        transposed,
-        output_padding,
-        groups,
-        bias,
-        padding_mode,
         device=None,
         dtype=None,
     ) -> None:
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        n = self._ndim
         super().__init__(
             in_channels,
             out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            transposed,
-            output_padding,
+            _ntuple(kernel_size, n),
+            _ntuple(stride, n),
+            _ntuple(padding, n),
+            _ntuple(dilation, n),
+            True,
+            _ntuple(output_padding, n),
             groups,
             bias,
             padding_mode,
@@ -281,36 +262,7 @@ class ConvTranspose1d(_ConvTransposeNd):
     """Transposed 1-D convolution over (N, C_in, L) or (C_in, L): weight (in_channels,
     out_channels // groups, kernel_size). Runs as a 2-D one of unit height."""
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        output_padding=0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation=1,
-        padding_mode: str = "zeros",
-        device=None,
-        dtype=None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            _ntuple(kernel_size, 1),
-            _ntuple(stride, 1),
-            _ntuple(padding, 1),
-            _ntuple(dilation, 1),
-            True,
-            _ntuple(output_padding, 1),
-            groups,
-            bias,
-            padding_mode,
-            device=device,
-            dtype=dtype,
-        )
+    _ndim = 1
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:
         if input.ndim not in (2, 3):
@@ -340,36 +292,7 @@ class ConvTranspose2d(_ConvTransposeNd):
     (N, C_in, H, W) or (C_in, H, W): weight (in_channels, out_channels // groups, kH, kW).
     ``forward(input, output_size)`` picks the output_padding that gives output_size."""
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        output_padding=0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation=1,
-        padding_mode: str = "zeros",
-        device=None,
-        dtype=None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            _ntuple(kernel_size, 2),
-            _ntuple(stride, 2),
-            _ntuple(padding, 2),
-            _ntuple(dilation, 2),
-            True,
-            _ntuple(output_padding, 2),
-            groups,
-            bias,
-            padding_mode,
-            device=device,
-            dtype=dtype,
-        )
+    _ndim = 2
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:
         output_padding = self._output_padding(
