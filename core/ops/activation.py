@@ -13,7 +13,7 @@ import warnings
 from core import backend as _backend
 from core import random as _random
 from core.autograd.function import RawFunction as _Op
-from core.ops._util import norm_dim, stable_sigmoid, stable_softplus
+from core.ops._util import amax, asum, norm_dim, stable_sigmoid, stable_softplus
 from core.ops.elementwise import Relu, Sigmoid, Tanh
 from core.tensor import Tensor
 
@@ -156,9 +156,9 @@ class Softmax(_Op):
         if a.ndim == 0 or a.shape[dim] == 0:
             out = xp.ones_like(a)
         else:
-            out = a - a.max(axis=dim, keepdims=True)  # shift: exp never overflows
+            out = a - amax(xp, a, dim)  # shift: exp never overflows
             xp.exp(out, out=out)
-            out /= out.sum(axis=dim, keepdims=True)
+            out /= asum(xp, out, dim)
         ctx.out = out
         return out
 
@@ -168,7 +168,10 @@ class Softmax(_Op):
         if y.ndim == 0:
             return g * 0, None
         # J^T g = y * (g - <g, y>) along dim
-        return y * (g - (g * y).sum(axis=ctx.dim, keepdims=True)), None
+        gx = g * y
+        gx = g - asum(ctx.xp, gx, ctx.dim)
+        gx *= y
+        return gx, None
 
 
 class LogSoftmax(_Op):
@@ -179,8 +182,9 @@ class LogSoftmax(_Op):
         if a.ndim == 0 or a.shape[dim] == 0:
             out = xp.zeros_like(a)
         else:
-            out = a - a.max(axis=dim, keepdims=True)
-            out -= xp.log(xp.exp(out).sum(axis=dim, keepdims=True))
+            out = a - amax(xp, a, dim)
+            e = xp.exp(out)
+            out -= xp.log(asum(xp, e, dim))
         ctx.out = out
         return out
 
@@ -188,7 +192,10 @@ class LogSoftmax(_Op):
     def backward(ctx, g):
         if g.ndim == 0:
             return g * 0, None
-        return g - ctx.xp.exp(ctx.out) * g.sum(axis=ctx.dim, keepdims=True), None
+        xp = ctx.xp
+        gx = xp.exp(ctx.out)
+        gx *= asum(xp, g, ctx.dim)
+        return xp.subtract(g, gx, out=gx), None
 
 
 # -- dropout -------------------------------------------------------------------------

@@ -15,7 +15,16 @@ from core import backend as _backend
 from core._state import state
 from core.autograd.function import RawFunction as _Op
 from core.ops import _recorded
-from core.ops._util import meta, stable_sigmoid, stable_softplus, unbroadcast
+from core.ops._util import (
+    amax,
+    asum,
+    meta,
+    row_max,
+    row_sum,
+    stable_sigmoid,
+    stable_softplus,
+    unbroadcast,
+)
 from core.tensor import Tensor, _make
 
 __all__ = [
@@ -56,7 +65,8 @@ def _no_grad_for(name: str, arg: str, t: Tensor | None) -> None:
 
 
 def _reduce(xp, loss, reduction: str, denom=None):
-    """Reduce an elementwise loss; 'mean' divides by denom (default: the element count)."""
+    """Reduce an elementwise loss; 'mean' divides by denom (default: the element count;
+    a Python number, or a 0-d array that may be 0)."""
     if reduction == "none":
         return loss
     total = loss.sum()
@@ -64,7 +74,7 @@ def _reduce(xp, loss, reduction: str, denom=None):
         return xp.asarray(total)
     if denom is None:
         denom = loss.size
-    if isinstance(denom, int):
+    if isinstance(denom, (int, float)):
         return xp.asarray(total / denom if denom else total * xp.nan)
     # NOTE: 0/0 (every target ignored) is nan, as in PyTorch, without a divide warning
     return xp.asarray(total / xp.where(denom == 0, xp.nan, denom).astype(denom.dtype))
@@ -74,10 +84,17 @@ def _upstream(xp, g, reduction: str, denom):
     """The upstream gradient scaled for each loss element (broadcastable)."""
     if reduction != "mean":
         return g
-    if isinstance(denom, int):
+    if isinstance(denom, (int, float)):
         return g / denom if denom else g * 0
     # NOTE: an all-ignored batch gets a zero gradient, not nan, as in PyTorch
     return g / xp.where(denom == 0, 1, denom).astype(denom.dtype)
+
+
+def _host(ctx, denom):
+    """A 0-d denominator as a Python float on "cpu" (cheaper arithmetic; the same
+    float32 results, Python floats being weak in numpy's promotion); left on the device
+    elsewhere (reading it back would sync)."""
+    return float(denom) if ctx.device == "cpu" else denom
 
 
 def _broadcast_shape(name: str, *shapes) -> tuple:
@@ -319,29 +336,121 @@ def _check_weight(name: str, weight, c: int) -> None:
         )
 
 
+_OFFSETS: dict = {}
+
+
+def _offsets(ctx, n: int, c: int, d: int):
+    """(N, D) flat offsets of [i, 0, j] in a C-contiguous (N, C, D) array (int64);
+    d=0: (N,) offsets of the rows of an (N, C) array. Cached on "cpu" (read-only),
+    where the aranges cost more than the rest."""
+    key = (n, c, d) if ctx.device == "cpu" else None
+    off = _OFFSETS.get(key)
+    if off is None:
+        xp = ctx.xp
+        if d:
+            off = xp.arange(n, dtype="int64")[:, None] * (c * d) + xp.arange(d, dtype="int64")
+        else:
+            off = xp.arange(0, n * c, c, dtype="int64")
+        if key is not None:
+            if len(_OFFSETS) > 32:
+                _OFFSETS.clear()
+            off.flags.writeable = False
+            _OFFSETS[key] = off
+    return off
+
+
+def _out_of_bounds(ctx, name, t, valid, ignore_index, c):
+    """PyTorch's IndexError for a counted target outside [0, C) (t int64, valid: the
+    mask of counted targets, or None when all count)."""
+    # NOTE: out-of-range indices would wrap silently; the check reads back to the host,
+    # so on "cuda" it runs only with core.backend.CHECK_INDICES_ON_DEVICE (a sync a step)
+    if not t.size or not _backend.checks_values(ctx.device):
+        return
+    # one reduction in the common case: negatives are huge as uint64
+    if int(t.view("uint64").max()) < c:
+        return
+    bad = (t < 0) | (t >= c)
+    if valid is not None:
+        bad &= valid
+    if bool(bad.any()):
+        value = int(t[bad].reshape(-1)[0])
+        raise IndexError(
+            f"{name}: Target {value} is out of bounds: class indices must be in "
+            f"[0, {c - 1}] for {c} classes (or equal ignore_index={ignore_index}; "
+            "on cuda this is checked only when core.backend.CHECK_INDICES_ON_DEVICE "
+            "is True)"
+        )
+
+
 def _class_indices(ctx, name, t, ignore_index, n, c, d):
     """Validated targets as (N, D) plus the flat offset of each target in a
     C-contiguous (N, C, D) array and the mask of targets that count."""
     xp = ctx.xp
     t = t.reshape(n, d).astype("int64", copy=False)
     valid = t != ignore_index
-    # NOTE: out-of-range indices would wrap silently; the check reads back to the host,
-    # so on "cuda" it runs only with core.backend.CHECK_INDICES_ON_DEVICE (a sync a step)
-    if _backend.checks_values(ctx.device):
-        bad = valid & ((t < 0) | (t >= c))
-        if bool(bad.any()):
-            value = int(t[bad].reshape(-1)[0])
-            raise IndexError(
-                f"{name}: Target {value} is out of bounds: class indices must be in "
-                f"[0, {c - 1}] for {c} classes (or equal ignore_index={ignore_index}; "
-                "on cuda this is checked only when core.backend.CHECK_INDICES_ON_DEVICE "
-                "is True)"
-            )
+    _out_of_bounds(ctx, name, t, valid, ignore_index, c)
     safe = xp.where(valid, t, 0)
-    flat = (xp.arange(n, dtype="int64")[:, None] * (c * d) + xp.arange(d, dtype="int64")) + (
-        safe * d
-    )  # (N, D) offsets into a C-contiguous (N, C, D) array (faster than a 3-array index)
+    # (N, D) offsets into a C-contiguous (N, C, D) array (faster than a 3-array index)
+    flat = _offsets(ctx, n, c, d) + safe * d
     return safe, flat, valid
+
+
+def _ce_rows_forward(ctx, x, t, ignore_index, reduction):
+    """cross_entropy's common case, lean: logits (N, C), class indices (N,), no weight,
+    no label smoothing. Reductions along C go through amax/asum (numpy reduces a
+    short innermost axis slowly); ignored targets cost extra only where present."""
+    xp = ctx.xp
+    n, c = x.shape
+    t = t.astype("int64", copy=False)
+    ignored = None  # None: every target counts
+    if not _backend.checks_values(ctx.device):
+        ignored = t == ignore_index  # on the device: no host read to learn if any is
+    else:
+        # one reduction in the common case: negatives are huge as uint64
+        in_range = int(t.view("uint64").max()) < c
+        if not in_range or 0 <= ignore_index < c:  # maybe ignored targets, or bad ones
+            ignored = t == ignore_index
+            if not bool(ignored.any()):
+                ignored = None
+            if not in_range:
+                valid = None if ignored is None else ~ignored
+                _out_of_bounds(ctx, "cross_entropy", t, valid, ignore_index, c)
+    flat = _offsets(ctx, n, c, 0)  # (N,) offsets of the rows in z
+    if ignored is None:
+        flat = flat + t
+        denom = n
+        valid = None
+    else:
+        flat = flat + xp.where(ignored, 0, t)
+        valid = ~ignored
+        denom = _host(ctx, valid.sum(dtype=x.dtype))
+    z = x - row_max(xp, x)[:, None]  # (N, C), <= 0
+    if not z.flags.c_contiguous:  # a view input's layout (a transpose): flat needs C order
+        z = xp.ascontiguousarray(z)
+    picked = z.reshape(-1)[flat]  # (N,) z at the targets
+    xp.exp(z, out=z)
+    sumexp = row_sum(xp, z)  # (N,)
+    loss = xp.log(sumexp)
+    loss -= picked  # log sum exp z - z_t
+    if valid is not None:
+        loss *= valid
+    out = _reduce(xp, loss, reduction, denom)
+    if ctx.needs_input_grad[0]:
+        # NOTE: backward divides by sumexp (softmax = z / sumexp) with the upstream
+        # scaling, in the one broadcast multiply it needs anyway
+        ctx.rows = (z, sumexp, flat, valid, denom, reduction, x.dtype)
+    return out
+
+
+def _ce_rows_backward(ctx, g):
+    """d loss / d x = coef_i * (softmax - onehot(t)), coef_i 0 where t_i is ignored."""
+    ez, sumexp, flat, valid, denom, reduction, dtype = ctx.rows
+    coef = _upstream(ctx.xp, g, reduction, denom)  # () or (N,) for 'none'
+    if valid is not None:
+        coef = coef * valid  # (N,)
+    gx = ez * (coef / sumexp)[:, None]  # (N, C) coef * softmax
+    gx.reshape(-1)[flat] -= coef
+    return gx.astype(dtype, copy=False)
 
 
 class CrossEntropy(_Op):
@@ -351,10 +460,12 @@ class CrossEntropy(_Op):
     def forward(ctx, x, t, w, ignore_index, reduction, smoothing, layout):
         xp = ctx.xp
         n, c, d, out_shape, probs = layout
+        if w is None and not smoothing and not probs and x.ndim == 2 and n:
+            return _ce_rows_forward(ctx, x, t, ignore_index, reduction)
+        ctx.rows = None
         x3 = x.reshape(n, c, d)
         wc = None if w is None else w.reshape(1, c, 1)  # (1, C, 1)
-        m = x3.max(axis=1, keepdims=True)  # (N, 1, D)
-        z = x3 - m  # (N, C, D), <= 0
+        z = x3 - amax(xp, x3, 1)  # (N, C, D), <= 0
         # NOTE: z follows a view input's layout (a transpose); the flat offsets, and the
         # writes through gx.reshape(-1) in backward, need C order (else reshape copies)
         if not z.flags.c_contiguous:
@@ -365,26 +476,29 @@ class CrossEntropy(_Op):
                 q = q * (1 - smoothing) + smoothing / c
             if wc is not None:
                 q = q * wc
-            qz = (q * z).sum(axis=1)  # (N, D)
-            s_q = q.sum(axis=1)  # (N, D): sum_c q
+            qz = asum(xp, q * z, 1)[:, 0, :]  # (N, D)
+            s_q = asum(xp, q, 1)[:, 0, :]  # (N, D): sum_c q
             denom = n * d
         else:
             safe, flat, valid = _class_indices(ctx, "cross_entropy", t, ignore_index, n, c, d)
             valid = valid.astype(x.dtype)  # (N, D) 0/1
             wt = valid if w is None else w[safe] * valid  # (N, D)
-            qz = (1 - smoothing) * wt * z.reshape(-1)[flat]
-            s_q = (1 - smoothing) * wt
+            qz = wt * z.reshape(-1)[flat]
+            s_q = wt
             if smoothing:
                 # PyTorch's smoothing term: eps / C * sum_c w_c * (-logp_c), zero if ignored
-                wz = z.sum(axis=1) if wc is None else (z * wc).sum(axis=1)  # (N, D)
+                qz = qz * (1 - smoothing)
+                s_q = s_q * (1 - smoothing)
+                wz = asum(xp, z if wc is None else z * wc, 1)[:, 0, :]  # (N, D)
                 wsum = c if w is None else w.sum()
                 qz = qz + (smoothing / c) * valid * wz
                 s_q = s_q + (smoothing / c) * wsum * valid
-            denom = wt.sum()
+            denom = _host(ctx, wt.sum())
+        logz = z.copy() if ctx.needs_input_grad[1] else None  # probs: d loss / d t
         xp.exp(z, out=z)
-        sumexp = z.sum(axis=1)  # (N, D)
-        logs = xp.log(sumexp)
-        loss = s_q * logs - qz  # -sum_c q_c (z_c - log sum exp z)
+        sumexp = asum(xp, z, 1)  # (N, 1, D)
+        logs = xp.log(sumexp)  # (N, 1, D)
+        loss = s_q * logs[:, 0, :] - qz  # -sum_c q_c (z_c - log sum exp z)
         out = _reduce(xp, loss.reshape(out_shape), reduction, denom)
         nx, nt = ctx.needs_input_grad[:2]
         if nx or nt:
@@ -392,23 +506,27 @@ class CrossEntropy(_Op):
             ctx.x_meta, ctx.t_meta = meta(x), meta(t)
             ctx.s_q, ctx.smoothing = s_q, smoothing
             if nx:
-                z /= sumexp[:, None, :]  # softmax, in place
+                z /= sumexp  # softmax, in place
                 ctx.p = z
                 if probs:
                     ctx.q = q
                 else:
                     ctx.flat, ctx.wt, ctx.valid, ctx.wc = flat, wt, valid, wc
             if nt:  # probability targets: d loss / d t needs log_softmax
-                ctx.logp = x3 - (m + logs[:, None, :])
+                logz -= logs
+                ctx.logp = logz
                 ctx.wc = wc
         return out
 
     @staticmethod
     def backward(ctx, g):
+        if ctx.rows is not None:
+            return _ce_rows_backward(ctx, g), None, None, None, None, None, None
         xp = ctx.xp
         n, c, d, out_shape, probs = ctx.layout
         coef = _upstream(xp, g, ctx.reduction, ctx.denom)
-        coef = xp.broadcast_to(coef, out_shape).reshape(n, 1, d)  # (N, 1, D)
+        if ctx.reduction == "none":
+            coef = coef.reshape(n, 1, d)  # (N, 1, D)
         nx, nt = ctx.needs_input_grad[:2]
         gx = gt = None
         if nx:
@@ -423,11 +541,15 @@ class CrossEntropy(_Op):
                     gx -= (eps / c) * wc * (coef * ctx.valid[:, None, :])
                 if not gx.flags.c_contiguous:  # a view of a copy would lose the write
                     gx = xp.ascontiguousarray(gx)
-                gx.reshape(-1)[ctx.flat] -= (1 - eps) * ctx.wt * coef[:, 0, :]
+                gw = ctx.wt * (coef[:, 0, :] if coef.ndim else coef)  # (N, D)
+                if eps:
+                    gw = gw * (1 - eps)
+                gx.reshape(-1)[ctx.flat] -= gw
             shape, dtype = ctx.x_meta
             gx = gx.reshape(shape).astype(dtype, copy=False)
         if nt:
-            gt = -(1 - ctx.smoothing) * coef * ctx.logp
+            gt = coef * ctx.logp
+            gt *= -(1 - ctx.smoothing)
             if ctx.wc is not None:
                 gt = gt * ctx.wc
             shape, dtype = ctx.t_meta
@@ -445,7 +567,7 @@ class NllLoss(_Op):
         safe, flat, valid = _class_indices(ctx, "nll_loss", t, ignore_index, n, c, d)
         wt = valid.astype(x.dtype) if w is None else w[safe] * valid  # (N, D)
         loss = -wt * x.reshape(-1)[flat]
-        denom = wt.sum()
+        denom = _host(ctx, wt.sum())
         out = _reduce(xp, loss.reshape(out_shape), reduction, denom)
         ctx.layout, ctx.reduction, ctx.denom = layout, reduction, denom
         ctx.flat, ctx.wt, ctx.shape, ctx.dtype = flat, wt, x.shape, x.dtype
@@ -455,9 +577,11 @@ class NllLoss(_Op):
     def backward(ctx, g):
         xp = ctx.xp
         n, c, d, out_shape, _ = ctx.layout
-        coef = xp.broadcast_to(_upstream(xp, g, ctx.reduction, ctx.denom), out_shape)
+        coef = _upstream(xp, g, ctx.reduction, ctx.denom)  # () or the 'none' shape
+        if ctx.reduction == "none":
+            coef = coef.reshape(n, d)
         gx = xp.zeros(ctx.shape, dtype=ctx.dtype)  # C-contiguous: reshape(-1) is a view
-        gx.reshape(-1)[ctx.flat] = -ctx.wt * coef.reshape(n, d)
+        gx.reshape(-1)[ctx.flat] = -ctx.wt * coef
         return gx, None, None, None, None, None
 
 

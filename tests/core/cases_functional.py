@@ -121,6 +121,29 @@ ACTIVATIONS = [
         f(2, 3, 4, low=-6, high=6),
         op="LogSoftmax",
     ),
+    # numpy reduces short rows by shape (core.ops._util.amax/asum): 2 columns, <= 32
+    # columns, more, and an innermost dim followed by a size-1 dim
+    case("softmax/two_columns", lambda lib, x: F(lib).softmax(x, 1), f(40, 2), op="Softmax"),
+    case(
+        "log_softmax/two_columns",
+        lambda lib, x: F(lib).log_softmax(x, 1),
+        f(40, 2),
+        op="LogSoftmax",
+    ),
+    case("softmax/many_columns", lambda lib, x: F(lib).softmax(x, 1), f(3, 40), op="Softmax"),
+    case(
+        "log_softmax/many_columns",
+        lambda lib, x: F(lib).log_softmax(x, -1),
+        f(3, 40),
+        op="LogSoftmax",
+    ),
+    case("softmax/size1_after", lambda lib, x: F(lib).softmax(x, 1), f(4, 5, 1), op="Softmax"),
+    case(
+        "log_softmax/size1_after",
+        lambda lib, x: F(lib).log_softmax(x, 1),
+        f(4, 5, 1),
+        op="LogSoftmax",
+    ),
 ]
 
 REGRESSION = [
@@ -347,6 +370,59 @@ CROSS_ENTROPY = [
         op="CrossEntropy",
     ),
     case("cross_entropy/unbatched_probs", ce(), f(5), prob(5), op="CrossEntropy"),
+    # the lean (N, C) path: class indices, no weight, no smoothing (ignored targets
+    # present or not, ignore_index in [0, C) or not); two classes; more than 32
+    case("cross_entropy/two_classes", ce(), f(48, 2), idx(48, high=2), op="CrossEntropy"),
+    case(
+        "cross_entropy/two_classes_sum",
+        ce(reduction="sum"),
+        f(40, 2),
+        idx(40, high=2),
+        op="CrossEntropy",
+    ),
+    case(
+        "cross_entropy/two_classes_none",
+        ce(reduction="none"),
+        f(40, 2),
+        idx(40, high=2),
+        op="CrossEntropy",
+    ),
+    case(
+        "cross_entropy/ignore_index_sum",
+        ce(reduction="sum"),
+        f(5, 4),
+        IGNORED,
+        op="CrossEntropy",
+    ),
+    case(
+        "cross_entropy/ignore_index_in_range",
+        ce(ignore_index=1),
+        f(5, 4),
+        IGNORED_1,
+        op="CrossEntropy",
+    ),
+    case(
+        "cross_entropy/ignore_index_in_range_none",
+        ce(ignore_index=1, reduction="none"),
+        f(5, 4),
+        IGNORED_1,
+        op="CrossEntropy",
+    ),
+    case(
+        "cross_entropy/ignore_index_in_range_absent",
+        ce(ignore_index=3),
+        f(5, 4),
+        fixed([0, 1, 2, 1, 0]),
+        op="CrossEntropy",
+    ),
+    case("cross_entropy/many_classes", ce(), f(3, 40), idx(3, high=40), op="CrossEntropy"),
+    case(
+        "cross_entropy/kdim_size1",
+        ce(),
+        f(4, 3, 1),
+        idx(4, 1, high=3),
+        op="CrossEntropy",
+    ),
     case(
         "cross_entropy/large_logits",
         ce(),
