@@ -36,6 +36,9 @@ class Function:
     # per-instance state, set only when it differs from these defaults
     _nout = 1
     _freed = False
+    # ctx attributes holding saved operands: a saved Python number counts as a saved
+    # value (PyTorch wraps it as a tensor), so a second backward through the node fails
+    _operands: tuple[str, ...] = ()
     _saved = None
     _retained = None
     _non_diff = None
@@ -157,7 +160,11 @@ class Function:
 
         A node that saved no array (add, reshape, ...) stays usable, as in PyTorch."""
         d = self.__dict__
-        if self._saved is not None or any(_holds_array(v) for v in d.values()):
+        if (
+            self._saved is not None
+            or any(_holds_array(v) for v in d.values())
+            or any(d.get(k) is not None for k in self._operands)
+        ):
             d.clear()
             self._freed = True
 

@@ -54,6 +54,8 @@ class Sub(_Op):
 
 
 class Mul(_Op):
+    _operands = ("a", "b")
+
     @staticmethod
     def forward(ctx, a, b):
         na, nb = ctx.needs_input_grad
@@ -76,6 +78,8 @@ class Mul(_Op):
 
 
 class Div(_Op):
+    _operands = ("a", "b")
+
     @staticmethod
     @quietly
     @broadcast_errors
@@ -139,6 +143,8 @@ class DivRound(_Op):
 
 class Pow(_Op):
     """a ** b with either side a tensor or a Python scalar."""
+
+    _operands = ("a", "b")
 
     @staticmethod
     @quietly

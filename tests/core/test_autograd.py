@@ -144,6 +144,23 @@ def test_second_backward_without_retain_graph_raises_and_names_the_fix():
         y.backward()
 
 
+@pytest.mark.parametrize("op", [lambda x: x * 2, lambda x: 2 / x, lambda x: x**3])
+def test_a_saved_python_number_also_frees_its_node_as_in_pytorch(op):
+    x = leaf([1.0, 2.0])
+    y = op(x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward()
+
+
+def test_nodes_that_saved_nothing_can_run_backward_again_as_in_pytorch():
+    x = leaf([1.0, 2.0])
+    y = (x + 1).reshape(2, 1).sum()
+    y.backward()
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+
+
 def test_backward_through_a_shared_subgraph_freed_by_an_earlier_backward_raises():
     x = leaf([1.0])
     h = x.exp()
