@@ -59,6 +59,7 @@ class Sequential(Module):
         if all(k.isdigit() for k in self._modules):
             items = list(self._modules.values())
             for k in list(self._modules):
+                self._forget_scope(k, self._modules[k])
                 delattr(self, k)
             for i, m in enumerate(items):
                 self.add_module(str(i), m)
@@ -85,6 +86,7 @@ class Sequential(Module):
         items = list(self._modules.values())
         items.insert(index % (n + 1) if index < 0 else index, module)
         for k in list(self._modules):
+            self._forget_scope(k, self._modules[k])
             delattr(self, k)
         for i, m in enumerate(items):
             self.add_module(str(i), m)
@@ -98,6 +100,8 @@ class Sequential(Module):
 
 class ModuleList(Module):
     """A list of modules, registered so their parameters are found; no forward."""
+
+    _scope_transparent = True
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
@@ -122,6 +126,7 @@ class ModuleList(Module):
 
     def _reset(self, items: list[Module]) -> None:
         for k in list(self._modules):
+            self._forget_scope(k, self._modules[k])
             delattr(self, k)
         for i, m in enumerate(items):
             self.add_module(str(i), m)
@@ -181,6 +186,8 @@ class ModuleList(Module):
 
 class ModuleDict(Module):
     """An ordered dict of modules, registered under their keys; no forward."""
+
+    _scope_transparent = True
 
     def __init__(self, modules: Mapping[str, Module] | Iterable | None = None) -> None:
         super().__init__()

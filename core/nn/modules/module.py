@@ -195,10 +195,40 @@ class Module:
             raise KeyError(f"attribute '{name}' already exists")
         self._modules[name] = module
         self.__dict__[name] = module
-        if module is not None and not module._scope_name:
-            module.__dict__["_scope_name"] = name
+        if module is not None:
+            if not module._scope_name:
+                module.__dict__["_scope_name"] = self._child_scope(name)
+                module.__dict__["_scope_owner"] = self
+            if module._scope_transparent:
+                module._rescope()
 
     register_module = add_module
+
+    # -- scope names -----------------------------------------------------------------
+    # A module's scope is the name its first parent registered it under. Containers that
+    # are never called (ModuleList, ModuleDict) push no scope, so their children carry
+    # the container's name as a prefix: ops record "layers.0.fc", as named_modules says.
+    _scope_transparent = False
+
+    def _child_scope(self, name: str) -> str:
+        if self._scope_transparent and self._scope_name:
+            return f"{self._scope_name}.{name}"
+        return name
+
+    def _rescope(self) -> None:
+        """Give the children this container named the container's name as a prefix."""
+        for name, child in self._modules.items():
+            if child is not None and child.__dict__.get("_scope_owner") is self:
+                child.__dict__["_scope_name"] = self._child_scope(name)
+                if child._scope_transparent:
+                    child._rescope()
+
+    def _forget_scope(self, name: str, module: Module | None) -> None:
+        """Before re-registering module under another name (renumbering after a delete
+        or insert), drop the scope it got from this container."""
+        if module is not None and module.__dict__.get("_scope_owner") is self:
+            module.__dict__["_scope_name"] = ""
+            del module.__dict__["_scope_owner"]
 
     def __setattr__(self, name: str, value: Any) -> None:
         d = self.__dict__

@@ -385,3 +385,35 @@ def test_module_list_repr_folds_runs_of_identical_members():
         ")"
     )
     assert repr(ModuleList()) == "ModuleList()"
+
+
+class _Stack(Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.enc = ModuleList([Affine(2, 2), Affine(2, 2)])
+        self.heads = ModuleDict({"cls": Affine(2, 3)})
+        self.nested = ModuleList([ModuleList([Affine(2, 2)])])
+
+    def forward(self, x):
+        for layer in self.enc:
+            x = layer(x)
+        return self.heads["cls"](self.nested[0][0](x))
+
+
+def test_scopes_of_modules_in_lists_and_dicts_carry_the_container_name():
+    net = Sequential(OrderedDict(body=_Stack()))
+    with core.graph.record() as g:
+        net(core.randn(3, 2, dtype=core.float64))
+    scopes = {n.scope for n in g.nodes if n.kind == "op"}
+    assert scopes == {"body.enc.0", "body.enc.1", "body.heads.cls", "body.nested.0.0"}
+    assert scopes <= {name for name, _ in net.named_modules()}
+
+
+def test_scopes_follow_renumbering_after_a_delete():
+    layers = ModuleList([Affine(2, 2), Affine(2, 2), Affine(2, 2)])
+    holder = Module()
+    holder.layers = layers
+    del layers[0]
+    with core.graph.record() as g:
+        layers[0](core.randn(1, 2, dtype=core.float64))
+    assert {n.scope for n in g.nodes if n.kind == "op"} == {"layers.0"}
