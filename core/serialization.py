@@ -19,6 +19,7 @@ import json
 import math
 import os
 import secrets
+import zipfile
 from collections import OrderedDict
 
 import numpy as np
@@ -276,10 +277,13 @@ def _header(f, size: int, where: str) -> tuple[dict, int]:
             f"{where}: {size} bytes is too short for a safetensors file (an 8-byte header "
             "length, then a JSON header)"
         )
-    n = int.from_bytes(_read(f, 8, where), "little")
+    base = f.tell()
+    head = _read(f, 8, where)
+    n = int.from_bytes(head, "little")
     if n < 2 or n > size - 8 or n > MAX_HEADER:
         raise ValueError(
-            f"{where}: header length {n} is impossible for a file of {size} bytes (not a "
+            _foreign(head, f, base, where)
+            or f"{where}: header length {n} is impossible for a file of {size} bytes (not a "
             "safetensors file, or truncated)"
         )
     raw = _read(f, n, where)
@@ -292,6 +296,59 @@ def _header(f, size: int, where: str) -> tuple[dict, int]:
             f"{where}: the header is a JSON {type(header).__name__}, expected an object"
         )
     return header, size - 8 - n
+
+
+_TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
+_CONVERT = (
+    "Convert it once, in an environment with PyTorch: `import torch; from safetensors.torch "
+    "import save_file; save_file(torch.load(path, weights_only=True), 'model.safetensors')`, "
+    "then core.load('model.safetensors') gives that {name: tensor} dict. save_file needs a "
+    "flat {name: tensor} dict: for a checkpoint holding more (e.g. {'model': state_dict, "
+    "'optimizer': ...}) save the state dict, `save_file(ckpt['model'], ...)`, and clone "
+    "tensors that share memory (tied weights) first: `{k: v.clone() for k, v in sd.items()}`"
+)
+
+
+def _foreign(head: bytes, fh, base: int, where: str) -> str | None:
+    """What the file is, when its first bytes show a format core.load does not read
+    (a PyTorch checkpoint, a pickle, a NumPy file); None when they show nothing known."""
+    if head.startswith(b"PK\x03\x04"):
+        names = None
+        try:
+            fh.seek(base)
+            with zipfile.ZipFile(fh) as z:
+                names = z.namelist()
+        except Exception:  # a truncated or odd archive: judge by its first bytes alone
+            pass
+        if names and all(n.endswith(".npy") for n in names):
+            return (
+                f"{where} is a NumPy .npz archive, not a safetensors file; read it with "
+                "numpy.load (allow_pickle=False) or core.datasets.load_npz"
+            )
+        if names is not None and not any(
+            n.endswith(("data.pkl", "/version", "/byteorder")) for n in names
+        ):
+            return (
+                f"{where} is a zip archive (holding {', '.join(names[:5])}"
+                f"{', ...' if len(names) > 5 else ''}), not a safetensors file; core.load "
+                "reads only safetensors files"
+            )
+        return (
+            f"{where} is a PyTorch checkpoint (a pickle inside a zip archive); core.load "
+            f"reads only safetensors files and never unpickles. {_CONVERT}"
+        )
+    if head[:1] == b"\x80" and 2 <= head[1] <= 5:
+        if _TORCH_LEGACY_MAGIC.startswith(head):
+            what = "a PyTorch checkpoint in the legacy format (a pickle)"
+        else:
+            what = "a Python pickle (perhaps a PyTorch checkpoint)"
+        return (
+            f"{where} is {what}; core.load reads only safetensors files and never "
+            f"unpickles. {_CONVERT}"
+        )
+    if head.startswith(b"\x93NUMPY"):
+        return f"{where} is a NumPy .npy file, not a safetensors file; read it with numpy.load"
+    return None
 
 
 def _stream(f):
@@ -322,9 +379,14 @@ def _stream(f):
 
 def load(f, map_location=None, *, weights_only: bool = True, mmap=None, **kwargs):
     """Load what :func:`save` wrote (or any safetensors file: a dict of tensors) from a
-    path or a binary file object. ``map_location`` ("cpu", "cuda", a core.device, or a
-    dict {saved: new}) moves tensors; by default each returns to its saved device.
-    Never runs code from the file: ``weights_only`` is accepted and always true."""
+    path or a binary file object. ``map_location`` moves tensors; by default each returns
+    to its saved device. It may be "cpu", "cuda", a core.device, a dict {saved: new}
+    (``{"cuda": "cpu"}``), or, as in PyTorch, a callable ``fn(tensor, location)`` called
+    for each tensor with the tensor loaded on the CPU and its saved device ("cpu" or
+    "cuda"); it returns the tensor to use (``lambda t, loc: t`` keeps everything on the
+    CPU, ``lambda t, loc: t.cuda()`` moves it to the GPU) or None for the default.
+    Never runs code from the file: ``weights_only`` is accepted and always true. A
+    PyTorch checkpoint (pickle) is refused with a ValueError that says how to convert it."""
     where = (
         os.fspath(f) if isinstance(f, str | os.PathLike) else getattr(f, "name", "<file object>")
     )
@@ -356,10 +418,15 @@ def load(f, map_location=None, *, weights_only: bool = True, mmap=None, **kwargs
             fh.close()
     structure = None if meta is None else meta.get(FORMAT)
     if structure is None:  # a plain safetensors file
-        return {name: mapper(_make(arrays[name], "cpu", False, None), "cpu") for name in header}
+        try:
+            return {name: mapper(_make(arrays[name], "cpu", False, None), "cpu") for name in header}
+        except _MapLocationError as exc:
+            raise exc.error from None
     try:
         tree = json.loads(structure)
         return _Reader(arrays, mapper, where).decode(tree)
+    except _MapLocationError as exc:  # raised by or about the user's callable: as it was
+        raise exc.error from None
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None
     except (TypeError, KeyError, AttributeError, IndexError, RecursionError) as exc:
@@ -383,10 +450,40 @@ def _mapper(map_location):
     if isinstance(map_location, str | device):
         target = normalize_device(map_location)
         return lambda t, saved: t if target == "cpu" else t.to(target)
+    if callable(map_location):
+        return _callable_mapper(map_location, _mapper(None))
     raise TypeError(
-        f"map_location must be None, a device (str or core.device) or a dict, got "
-        f"{type(map_location).__name__}"
+        f"map_location must be None, a device (str or core.device), a dict {{saved: new}} or "
+        f"a callable fn(tensor, location) -> tensor, got {type(map_location).__name__}"
     )
+
+
+class _MapLocationError(Exception):
+    """Carries an exception from a map_location callable past load's error wrapping."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _callable_mapper(fn, default):
+    def move(t, saved):
+        try:
+            out = fn(t, saved)
+        except Exception as exc:
+            raise _MapLocationError(exc) from None
+        if out is None:
+            return default(t, saved)
+        if not isinstance(out, Tensor):
+            raise _MapLocationError(
+                TypeError(
+                    f"map_location({type(t).__name__}, {saved!r}) returned "
+                    f"{type(out).__name__}; expected a core Tensor (or None for the default)"
+                )
+            )
+        return out
+
+    return move
 
 
 class _Reader:

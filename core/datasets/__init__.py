@@ -23,10 +23,15 @@ Built in (generated or bundled with scikit-learn; nothing is downloaded):
 - scikit-learn's ``digits`` (images (N, 1, 8, 8) in [0, 1], or ``flat=True``), ``iris``,
   ``wine``, ``breast_cancer``.
 
+``standardize`` also takes ``random_split``'s Subsets of a LabeledDataset.
+
 From the user's files (``load_*``; malformed files raise :class:`DatasetError`, a
 ValueError naming the file, the line/field and what was expected):
 
-- ``load_csv(path, target=-1)``: header row, text columns one-hot/label encoded;
+- ``load_csv(path, target=-1)``: header row, delimiter detected (, ; tab |), text
+  columns one-hot/label encoded (``categories=train.categories`` and
+  ``classes=train.classes`` for a test file), a number column with a typo is an
+  error, ``na_values=`` the missing-value markers;
 - ``load_npz(path, x=None, y=None)`` and ``load_npy(x_path, y_path)`` (no pickle);
 - ``read_idx``, ``load_idx(images, labels)``, ``load_mnist(folder, train=True)``;
 - ``load_image_folder(root, size=None, grayscale=False)``: one sub-folder per class.

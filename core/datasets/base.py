@@ -9,7 +9,7 @@ import numpy as np
 from core import random as _random
 from core.backend import to_numpy
 from core.tensor import Tensor, _make, normalize_device
-from core.utils.data.dataset import TensorDataset, _split_indices
+from core.utils.data.dataset import Subset, TensorDataset, _split_indices
 
 __all__ = ["DatasetError", "LabeledDataset", "standardize"]
 
@@ -178,11 +178,30 @@ def _to(a: np.ndarray, device: str) -> Tensor:
     return t if device == "cpu" else t.to(device)
 
 
+def _labeled(ds, what: str) -> LabeledDataset:
+    """ds itself, or for a Subset (of a Subset ...) of a LabeledDataset, its rows."""
+    if isinstance(ds, LabeledDataset):
+        return ds
+    if isinstance(ds, Subset):
+        base = _labeled(ds.dataset, what)
+        return base.subset(ds._index_array())
+    raise TypeError(
+        f"{what}: expected a LabeledDataset (from core.datasets, or its .split()) or a "
+        f"Subset of one (from random_split), got {type(ds).__name__}"
+    )
+
+
 def standardize(fit: LabeledDataset, *others: LabeledDataset, eps: float = 0.0):
     """Shift and scale features to zero mean, unit variance using the statistics of
     ``fit`` (per feature, or per pixel for images; constant features are only centred),
     applied to ``fit`` and every one of ``others``. Returns the new dataset, or a tuple
-    when ``others`` are given: ``train, test = standardize(train, test)``."""
+    when ``others`` are given: ``train, test = standardize(train, test)``.
+
+    Each may be a LabeledDataset or a ``Subset`` of one (what ``random_split`` gives):
+    ``standardize(*random_split(ds, [0.8, 0.2]))`` works and returns LabeledDatasets
+    holding the subsets' rows, in their order, with the metadata."""
+    fit = _labeled(fit, "standardize")
+    others = tuple(_labeled(ds, "standardize") for ds in others)
     x = fit.numpy()[0].astype(np.float64)
     mean = x.mean(axis=0)
     std = x.std(axis=0)

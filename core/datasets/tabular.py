@@ -5,6 +5,7 @@ the file, the line/column or array, and what was expected."""
 from __future__ import annotations
 
 import csv
+import io
 import os
 import zipfile
 
@@ -14,8 +15,17 @@ from core.datasets.base import CLASSIFICATION, REGRESSION, DatasetError, Labeled
 
 __all__ = ["load_csv", "load_npy", "load_npz"]
 
-MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
+# Cells that count as missing by default (compared ignoring case): load_csv(na_values=)
+NA_VALUES = ("", "NA", "N/A", "NaN", "null", "None", "?")
+MISSING = frozenset(v.lower() for v in NA_VALUES)
+DELIMITERS = (",", ";", "\t", "|")  # what delimiter=None chooses among
 MAX_AUTO_CLASSES = 20  # integer targets with at most this many values count as classes
+# a column whose cells are numbers except a few (at most MAX_TYPOS cells, or at most
+# 10%, and fewer than the numbers) is numeric with typos: an error, not a text column
+MAX_TYPOS = 3
+TYPO_SHARE = 0.1
+_SNIFF_CHARS = 65536
+_SNIFF_ROWS = 50
 
 
 def _stem(path: str) -> str:
@@ -33,10 +43,32 @@ def _task(task: str | None) -> str | None:
 
 
 # -- CSV --------------------------------------------------------------------------------------
-def _read_rows(path: str, delimiter: str, encoding: str):
-    """(header, rows, line numbers), every row checked to have the header's width."""
+def _sniff(sample: str, truncated: bool) -> str:
+    """The delimiter among DELIMITERS that splits the first rows into the most fields, the
+    same number in every row (ties: the earlier in DELIMITERS); ',' when none splits."""
+    best, best_n = ",", 1
+    for d in DELIMITERS:
+        try:
+            rows = [r for r in csv.reader(io.StringIO(sample), delimiter=d) if r]
+        except csv.Error:
+            continue
+        if truncated and len(rows) > 1:
+            rows.pop()  # cut by the sample's end
+        rows = rows[:_SNIFF_ROWS]
+        if rows and len(rows[0]) > best_n and all(len(r) == len(rows[0]) for r in rows):
+            best, best_n = d, len(rows[0])
+    return best
+
+
+def _read_rows(path: str, delimiter: str | None, encoding: str):
+    """(header, rows, line numbers, delimiter), every row checked to have the header's
+    width; delimiter None is detected from the first rows."""
     try:
         with open(path, newline="", encoding=encoding) as f:
+            if delimiter is None:
+                sample = f.read(_SNIFF_CHARS)
+                delimiter = _sniff(sample, len(sample) == _SNIFF_CHARS)
+                f.seek(0)
             reader = csv.reader(f, delimiter=delimiter)
             header = next(reader, None)
             while header == []:
@@ -51,7 +83,7 @@ def _read_rows(path: str, delimiter: str, encoding: str):
                 if len(row) != len(header):
                     raise DatasetError(
                         f"{path}, line {reader.line_num}: expected {len(header)} fields (as "
-                        f"in the header), got {len(row)}"
+                        f"in the header, separated by {delimiter!r}), got {len(row)}"
                     )
                 rows.append([cell.strip() for cell in row])
                 lines.append(reader.line_num)
@@ -72,7 +104,7 @@ def _read_rows(path: str, delimiter: str, encoding: str):
         seen.add(name)
     if not rows:
         raise DatasetError(f"{path}: the header has no data rows below it")
-    return header, rows, lines
+    return header, rows, lines, delimiter
 
 
 def _target_index(path: str, header: list[str], target) -> int:
@@ -91,20 +123,85 @@ def _target_index(path: str, header: list[str], target) -> int:
     raise TypeError(f"target must be a column name or index, got {type(target).__name__}")
 
 
-def _as_float(values: list[str]) -> np.ndarray | None:
-    """The column as float64, or None when some value is not a number."""
+def _names(arg, what: str) -> set[str]:
+    """A set of column names from None, one name, or an iterable of names."""
+    if arg is None:
+        return set()
+    if isinstance(arg, str):
+        return {arg}
+    names = list(arg)
+    for n in names:
+        if not isinstance(n, str):
+            raise TypeError(f"{what} must hold column names (str), got {n!r}")
+    return set(names)
+
+
+def _check_columns(path: str, header: list[str], names, what: str) -> None:
+    unknown = [n for n in names if n not in header]
+    if unknown:
+        raise DatasetError(
+            f"{path}: {what} names {', '.join(map(repr, sorted(unknown)))}, which the file "
+            f"does not have; its columns are {', '.join(header)}"
+        )
+
+
+def _parse(values: list[str]) -> tuple[np.ndarray, list[int]]:
+    """(float64 values, NaN where a cell is not a number; indices of those cells)."""
     try:
-        return np.array(values, dtype=np.float64)
+        return np.array(values, dtype=np.float64), []
     except ValueError:
-        return None
+        pass
+    out, bad = np.empty(len(values)), []
+    for k, v in enumerate(values):
+        try:
+            out[k] = float(v)
+        except ValueError:
+            out[k] = np.nan
+            bad.append(k)
+    return out, bad
+
+
+def _looks_numeric(n_numbers: int, n_bad: int) -> bool:
+    """Mostly numbers: the non-numbers are likely typos, not categories."""
+    return n_numbers > n_bad and (n_bad <= MAX_TYPOS or n_bad <= TYPO_SHARE * (n_numbers + n_bad))
+
+
+def _not_a_number(path, name, col, lines, bad, n_numbers, why) -> DatasetError:
+    k = bad[0]
+    more = f" ({len(bad) - 1} more such cells below)" if len(bad) > 1 else ""
+    return DatasetError(
+        f"{path}, line {lines[k]}, column {name!r}: {col[k]!r} is not a number; expected a "
+        f"number, like the other {n_numbers} values in column {name!r}{more}. {why}"
+    )
+
+
+def _codes(path, name, col, lines, cats, given: bool) -> np.ndarray:
+    """Each cell's index in cats; a cell not in cats is an error."""
+    index = {c: i for i, c in enumerate(cats)}
+    try:
+        return np.array([index[c] for c in col], dtype=np.int64)
+    except KeyError:
+        pass
+    k = next(k for k, c in enumerate(col) if c not in index)
+    shown = ", ".join(map(repr, cats[:10])) + (", ..." if len(cats) > 10 else "")
+    source = "given for it (categories=/classes=)" if given else "known"
+    raise DatasetError(
+        f"{path}, line {lines[k]}, column {name!r}: {col[k]!r} is not one of the {len(cats)} "
+        f"categories {source}: {shown}"
+    )
 
 
 def load_csv(
     path,
     target: str | int = -1,
     *,
-    delimiter: str = ",",
+    delimiter: str | None = None,
     categorical: str = "onehot",
+    categorical_columns=None,
+    numeric_columns=None,
+    categories: dict | None = None,
+    classes=None,
+    na_values=NA_VALUES,
     task: str | None = None,
     encoding: str = "utf-8-sig",
     name: str | None = None,
@@ -112,44 +209,130 @@ def load_csv(
     """A table with a header row; ``target`` (a column name or index, default the last)
     holds the labels, every other column is a feature.
 
-    - Numeric feature columns become float32; text columns are encoded with their
-      categories sorted: ``categorical="onehot"`` (one 0/1 column per category, named
-      ``"column=category"``) or ``"label"`` (the category's index); the categories are
-      kept in ``ds.categories[column]``.
+    - ``delimiter``: None (default) picks among ``,`` ``;`` tab ``|`` the one that splits
+      the header and the first rows into the same number (> 1) of fields (``,`` if none
+      does); pass it to choose.
+    - Column kinds: a column whose cells are all numbers is numeric (float32 features);
+      one mostly of text is categorical. A column of numbers with a few cells that are
+      not (at most 3, or at most 10% of them) is an error naming the line, column and
+      value: a typo such as ``61.2x`` would otherwise turn it into categories. Force a
+      kind with ``categorical_columns=[names]`` (e.g. numeric codes, or to accept the
+      odd values as categories) or ``numeric_columns=[names]`` (every cell must then be
+      a number).
+    - Categorical features are encoded with their categories sorted:
+      ``categorical="onehot"`` (one 0/1 column per category, named ``"column=category"``)
+      or ``"label"`` (the category's index); they are kept in ``ds.categories[column]``.
+    - Train and test files: ``load_csv(test, categories=train.categories,
+      classes=train.classes)`` encodes with the train file's categories and classes (in
+      their order), so the feature columns and class indices line up. A value not among
+      the given ones is a DatasetError naming the line, column and value (there is no
+      "ignore": add the category to the list to allow it).
     - Task: text targets are classes (``ds.classes`` sorted, labels are their indices);
       numeric targets are classes when all are integers with at most 20 distinct values,
-      otherwise regression; pass ``task="classification"`` or ``"regression"`` to choose.
-    - Empty cells and NA/N/A/NaN/null/None/? are missing values: DatasetError naming the
-      line and column (fill or drop them first). Rows whose field count differs from the
-      header's are an error too.
+      otherwise regression; pass ``task="classification"`` or ``"regression"`` to choose
+      (``classes=`` implies classification).
+    - ``na_values``: the cells that mean "missing", compared ignoring case; by default
+      ``"", "NA", "N/A", "NaN", "null", "None", "?"``. A missing value is a DatasetError
+      naming the line and column (fill or drop it first). Pass e.g. ``na_values=[""]``
+      to read ``NA`` as a category (a country code), or ``()`` to treat no cell as
+      missing. Rows whose field count differs from the header's are an error too.
     """
     path = os.fspath(path)
     task = _task(task)
     if categorical not in ("onehot", "label"):
         raise ValueError(f"categorical must be 'onehot' or 'label', got {categorical!r}")
-    header, rows, lines = _read_rows(path, delimiter, encoding)
-    t = _target_index(path, header, target)
-    for row, line in zip(rows, lines):
-        for j, cell in enumerate(row):
-            if cell.lower() in MISSING:
-                raise DatasetError(
-                    f"{path}, line {line}, column {header[j]!r}: missing value "
-                    f"({cell!r}); fill or drop it before loading"
-                )
-    columns = list(zip(*rows))
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise ValueError(f"delimiter must be None or one character, got {delimiter!r}")
+    if isinstance(na_values, str):
+        na_values = (na_values,)
+    missing = frozenset(str(v).strip().lower() for v in na_values)
+    forced_text = _names(categorical_columns, "categorical_columns")
+    forced_num = _names(numeric_columns, "numeric_columns")
+    if forced_text & forced_num:
+        raise ValueError(
+            f"columns {sorted(forced_text & forced_num)} are in both categorical_columns and "
+            "numeric_columns"
+        )
+    if categories is not None and not isinstance(categories, dict):
+        raise TypeError(
+            f"categories must be a dict {{column: [categories]}} (such as train.categories), "
+            f"got {type(categories).__name__}"
+        )
+    given = {str(k): [str(c) for c in v] for k, v in (categories or {}).items()}
+    if classes is not None:
+        if task == REGRESSION:
+            raise ValueError("classes= is for classification, but task='regression'")
+        classes = [str(c) for c in classes]
+        task = CLASSIFICATION
 
-    features, feature_names, categories = [], [], {}
+    header, rows, lines, delimiter = _read_rows(path, delimiter, encoding)
+    t = _target_index(path, header, target)
+    _check_columns(path, header, forced_text, "categorical_columns")
+    _check_columns(path, header, forced_num, "numeric_columns")
+    _check_columns(path, header, given, "categories")
+    if header[t] in given:
+        raise ValueError(
+            f"categories names the target column {header[t]!r}; pass its classes as classes="
+        )
+    if given.keys() & forced_num:
+        raise ValueError(
+            f"columns {sorted(given.keys() & forced_num)} are in both categories and "
+            "numeric_columns"
+        )
+    if missing:
+        for row, line in zip(rows, lines):
+            for j, cell in enumerate(row):
+                if cell.lower() in missing:
+                    raise DatasetError(
+                        f"{path}, line {line}, column {header[j]!r}: missing value "
+                        f"({cell!r}); fill or drop it before loading (or change na_values=)"
+                    )
+    columns = [list(c) for c in zip(*rows)]
+
+    def numeric(j: int) -> np.ndarray | None:
+        """Column j as float64, or None when it is categorical."""
+        col, name = columns[j], header[j]
+        if name in forced_text or name in given:
+            return None
+        values, bad = _parse(col)
+        n_numbers = len(col) - len(bad)
+        if bad and name in forced_num:
+            raise _not_a_number(
+                path, name, col, lines, bad, n_numbers, "(The column is in numeric_columns.)"
+            )
+        if bad and not _looks_numeric(n_numbers, len(bad)):
+            return None
+        if bad:
+            raise _not_a_number(
+                path,
+                name,
+                col,
+                lines,
+                bad,
+                n_numbers,
+                f"Fix the cell, or pass categorical_columns=[{name!r}] if the column holds "
+                "categories.",
+            )
+        nan = np.flatnonzero(np.isnan(values))
+        if len(nan):
+            raise DatasetError(
+                f"{path}, line {lines[nan[0]]}, column {name!r}: missing value "
+                f"({col[nan[0]]!r}); fill or drop it before loading"
+            )
+        return values
+
+    features, feature_names, cats_out = [], [], {}
     for j, col in enumerate(columns):
         if j == t:
             continue
-        values = _as_float(list(col))
+        values = numeric(j)
         if values is not None:
             features.append(values[:, None])
             feature_names.append(header[j])
             continue
-        cats = sorted(set(col))
-        categories[header[j]] = cats
-        codes = np.searchsorted(np.array(cats), np.array(col))
+        cats = given.get(header[j]) or sorted(set(col))
+        cats_out[header[j]] = cats
+        codes = _codes(path, header[j], col, lines, cats, header[j] in given)
         if categorical == "label":
             features.append(codes[:, None].astype(np.float64))
             feature_names.append(header[j])
@@ -157,39 +340,55 @@ def load_csv(
             features.append(np.eye(len(cats))[codes])
             feature_names.extend(f"{header[j]}={c}" for c in cats)
     if not features:
-        raise DatasetError(f"{path}: only the target column {header[t]!r}; no feature columns")
+        hint = ""
+        if len(header) == 1:
+            seps = [d for d in DELIMITERS if d != delimiter and d in header[0]]
+            if seps:
+                hint = (
+                    f"; the header {header[0]!r} contains {seps[0]!r}: if that separates the "
+                    f"columns, pass delimiter={seps[0]!r}"
+                )
+        raise DatasetError(
+            f"{path}: only the target column {header[t]!r}; no feature columns (read with "
+            f"delimiter={delimiter!r}){hint}"
+        )
     x = np.concatenate(features, axis=1)
 
-    col = list(columns[t])
-    numeric = _as_float(col)
+    col = columns[t]
+    target_values = numeric(t)
     if task is None:
         task = CLASSIFICATION
-        if numeric is not None and not (
-            np.array_equal(numeric, np.round(numeric))
-            and len(np.unique(numeric)) <= MAX_AUTO_CLASSES
+        if target_values is not None and not (
+            np.array_equal(target_values, np.round(target_values))
+            and len(np.unique(target_values)) <= MAX_AUTO_CLASSES
         ):
             task = REGRESSION
     if task == REGRESSION:
-        if numeric is None:
-            bad = next(k for k, v in enumerate(col) if _as_float([v]) is None)
+        if target_values is None:
+            values, bad = _parse(col)
+            if not bad:
+                bad = [0]  # in categorical_columns: all numbers, but not to be read as such
             raise DatasetError(
-                f"{path}, line {lines[bad]}, column {header[t]!r}: {col[bad]!r} is not a "
-                "number, so this column cannot be a regression target"
+                f"{path}, line {lines[bad[0]]}, column {header[t]!r}: {col[bad[0]]!r} is not "
+                "a number, so this column cannot be a regression target"
             )
         return LabeledDataset(
             x,
-            numeric,
+            target_values,
             name=name or _stem(path),
             task=REGRESSION,
             feature_names=feature_names,
-            categories=categories,
+            categories=cats_out,
         )
-    if numeric is not None:  # numeric classes: sort by value, name them as written
-        values, y = np.unique(numeric, return_inverse=True)
+    if classes is not None:  # numeric labels by their name (3.0 -> "3"), text as written
+        labels = col if target_values is None else [_number_name(v) for v in target_values]
+        y = _codes(path, header[t], labels, lines, classes, True)
+    elif target_values is not None:  # numeric classes: sort by value, name them as written
+        values, y = np.unique(target_values, return_inverse=True)
         classes = [_number_name(v) for v in values]
     else:
         classes = sorted(set(col))
-        y = np.searchsorted(np.array(classes), np.array(col))
+        y = _codes(path, header[t], col, lines, classes, False)
     return LabeledDataset(
         x,
         y.astype(np.int64),
@@ -197,7 +396,7 @@ def load_csv(
         task=CLASSIFICATION,
         classes=classes,
         feature_names=feature_names,
-        categories=categories,
+        categories=cats_out,
     )
 
 

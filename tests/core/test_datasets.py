@@ -176,6 +176,24 @@ def test_standardize_uses_the_first_datasets_statistics():
     assert np.isfinite(flat.numpy()[0]).all()
 
 
+def test_standardize_accepts_random_split_subsets():
+    ds = wine()
+    gen = core.Generator().manual_seed(0)
+    train_sub, test_sub = random_split(ds, [0.8, 0.2], generator=gen)
+    s_train, s_test = standardize(train_sub, test_sub)
+    x, y = ds.numpy()
+    idx = np.asarray(train_sub.indices)
+    mean, std = x[idx].mean(axis=0), x[idx].std(axis=0)
+    np.testing.assert_allclose(s_train.numpy()[0], (x[idx] - mean) / std, rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(s_test.numpy()[1], y[np.asarray(test_sub.indices)])
+    assert s_train.classes == ds.classes and len(s_test) == len(test_sub)
+    nested = random_split(train_sub, [0.5, 0.5], generator=gen)[0]
+    inner = np.asarray(train_sub.indices)[np.asarray(nested.indices)]
+    np.testing.assert_array_equal(standardize(nested).numpy()[1], y[inner])
+    with pytest.raises(TypeError, match="expected a LabeledDataset .* got TensorDataset"):
+        standardize(TensorDataset(core.ones(3, 2), core.zeros(3)))
+
+
 # -- scikit-learn's sets -------------------------------------------------------------------
 
 
@@ -286,6 +304,132 @@ def test_csv_that_is_not_text(tmp_path):
     p.write_bytes(b"a,b\n\xff\xfe,1\n")
     with pytest.raises(DatasetError, match="not utf-8"):
         load_csv(p)
+
+
+def test_csv_mistyped_number_in_a_feature_column_is_an_error(tmp_path):
+    p = _write(tmp_path / "t.csv", "age,income,label\n30,50.5,yes\n40,61.2x,no\n50,70.1,yes\n")
+    with pytest.raises(
+        DatasetError,
+        match=r"t\.csv, line 3, column 'income': '61\.2x' is not a number; expected a "
+        r"number, like the other 2 values in column 'income'",
+    ) as info:
+        load_csv(p)
+    assert "categorical_columns=['income']" in str(info.value)
+    # the user may say the column holds categories
+    ds = load_csv(p, categorical_columns=["income"])
+    assert ds.feature_names == ["age", "income=50.5", "income=61.2x", "income=70.1"]
+    _write(p, "age,income,label\n30,50.5,yes\n40,61.2,no\n50,70.1,yes\n")
+    assert load_csv(p).feature_names == ["age", "income"]
+
+
+def test_csv_mistyped_number_in_the_target_is_an_error(tmp_path):
+    rows = "".join(f"{i},{i * 1.5}\n" for i in range(30))
+    p = _write(tmp_path / "r.csv", "x,y\n" + rows + "30,12.0O\n")
+    with pytest.raises(
+        DatasetError, match=r"line 32, column 'y': '12\.0O' is not a number; .*other 30 values"
+    ):
+        load_csv(p)
+    _write(p, "x,y\n" + rows + "30,12.0\n")
+    assert load_csv(p).task == "regression"
+
+
+def test_csv_column_kinds_mostly_numbers_versus_mostly_text(tmp_path):
+    nums = [str(i) for i in range(40)]
+    # 4 non-numbers among 44 (<= 10%): typos
+    col = nums[:20] + ["x1", "x2", "x3", "x4"] + nums[20:]
+    p = _write(tmp_path / "k.csv", "a,y\n" + "".join(f"{v},{i % 2}\n" for i, v in enumerate(col)))
+    with pytest.raises(DatasetError, match=r"line 22, column 'a': 'x1' .*3 more such cells"):
+        load_csv(p)
+    # 10 non-numbers among 40: a text column with some numeric-looking categories
+    col = nums[:30] + [f"t{i}" for i in range(10)]
+    _write(p, "a,y\n" + "".join(f"{v},{i % 2}\n" for i, v in enumerate(col)))
+    assert load_csv(p).categories["a"][:2] == ["0", "1"]
+    # mostly text stays categorical
+    _write(p, "a,y\nred,0\nblue,1\n3,0\ngreen,1\n")
+    ds = load_csv(p)
+    assert ds.categories == {"a": ["3", "blue", "green", "red"]} and ds.num_classes == 2
+
+
+def test_csv_forced_column_kinds(tmp_path):
+    p = _write(tmp_path / "f.csv", "zip,w,y\n10115,1.5,a\n80331,2.5,b\n10115,3,a\n")
+    ds = load_csv(p, categorical_columns=["zip"], categorical="label")
+    assert ds.feature_names == ["zip", "w"] and ds.categories == {"zip": ["10115", "80331"]}
+    np.testing.assert_array_equal(ds.numpy()[0][:, 0], [0, 1, 0])
+    assert load_csv(p, categorical_columns="zip").feature_names[:2] == ["zip=10115", "zip=80331"]
+    with pytest.raises(DatasetError, match=r"line 2, column 'y': 'a' is not a number.*numeric_c"):
+        load_csv(p, target="w", numeric_columns=["y"])
+    with pytest.raises(DatasetError, match=r"numeric_columns names 'nope', which the file"):
+        load_csv(p, numeric_columns=["nope"])
+    with pytest.raises(ValueError, match="both categorical_columns and numeric_columns"):
+        load_csv(p, numeric_columns=["w"], categorical_columns=["w"])
+    # a numeric-looking target read as classes named as written
+    q = _write(tmp_path / "g.csv", "x,y\n1,0.5\n2,1.50\n3,0.5\n")
+    assert load_csv(q, categorical_columns=["y"]).classes == ["0.5", "1.50"]
+
+
+def test_csv_na_values_are_configurable(tmp_path):
+    p = _write(tmp_path / "c.csv", "country,x,y\nDE,1,a\nNA,2,b\nFR,3,a\n")
+    with pytest.raises(DatasetError, match=r"line 3, column 'country': missing value \('NA'\)"):
+        load_csv(p)
+    ds = load_csv(p, na_values=[""])
+    assert ds.categories == {"country": ["DE", "FR", "NA"]}
+    np.testing.assert_array_equal(ds.numpy()[0][1], [0, 0, 1, 2])
+    assert load_csv(p, na_values=()).categories["country"] == ["DE", "FR", "NA"]
+    _write(p, "country,x,y\nDE,1,a\nNA,,b\nFR,3,a\n")
+    with pytest.raises(DatasetError, match=r"line 3, column 'x': missing value \(''\)"):
+        load_csv(p, na_values=[""])
+    _write(p, "x,y\n1,a\n-,b\n3,a\n")  # a custom marker
+    with pytest.raises(DatasetError, match=r"line 3, column 'x': missing value \('-'\)"):
+        load_csv(p, na_values=["-"])
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"], ids=["semicolon", "tab", "pipe"])
+def test_csv_delimiter_is_detected(tmp_path, sep):
+    text = "\n".join(sep.join(r) for r in [["a", "b", "y"], ["1", "2,5", "x"], ["3", "4", "z"]])
+    ds = load_csv(_write(tmp_path / "s.csv", text + "\n"), categorical="label")
+    assert ds.classes == ["x", "z"]
+    assert ds.feature_names == ["a", "b"]
+    assert ds.categories == {"b": ["2,5", "4"]}
+    comma = load_csv(_write(tmp_path / "c.csv", 'a,b,y\n1,"p;q|r",x\n2,"s;t",z\n'))
+    assert comma.feature_names == ["a", "b=p;q|r", "b=s;t"]
+
+
+def test_csv_single_field_header_suggests_the_delimiter(tmp_path):
+    p = _write(tmp_path / "s.csv", "x;y\n1;2\n3;4\n")
+    with pytest.raises(DatasetError, match=r"no feature columns .*pass delimiter=';'"):
+        load_csv(p, delimiter=",")
+    assert load_csv(p).feature_names == ["x"]
+    assert load_csv(p, delimiter=";").feature_names == ["x"]
+    with pytest.raises(ValueError, match="one character"):
+        load_csv(p, delimiter=";;")
+
+
+def test_csv_test_file_uses_the_train_files_categories_and_classes(tmp_path):
+    train = load_csv(
+        _write(tmp_path / "train.csv", "c,x,y\nred,1,cat\nblue,2,dog\ngreen,3,cat\nred,4,eel\n")
+    )
+    test_path = _write(tmp_path / "test.csv", "c,x,y\nred,5,dog\nblue,6,dog\n")
+    alone = load_csv(test_path)
+    assert alone.feature_names != train.feature_names and alone.classes == ["dog"]
+    test = load_csv(test_path, categories=train.categories, classes=train.classes)
+    assert test.feature_names == train.feature_names == ["c=blue", "c=green", "c=red", "x"]
+    assert test.categories == train.categories and test.classes == ["cat", "dog", "eel"]
+    np.testing.assert_array_equal(test.numpy()[0], [[0, 0, 1, 5], [1, 0, 0, 6]])
+    assert test.targets.tolist() == [1, 1]
+    _write(test_path, "c,x,y\nred,5,dog\npink,6,dog\n")
+    with pytest.raises(
+        DatasetError, match=r"test\.csv, line 3, column 'c': 'pink' is not one of the 3 categ"
+    ):
+        load_csv(test_path, categories=train.categories)
+    _write(test_path, "c,x,y\nred,5,cow\n")
+    with pytest.raises(DatasetError, match=r"line 2, column 'y': 'cow' is not one of the 3"):
+        load_csv(test_path, categories=train.categories, classes=train.classes)
+    with pytest.raises(DatasetError, match="categories names 'z'"):
+        load_csv(test_path, categories={"z": ["a"]})
+    # numeric class labels line up by value
+    tr = load_csv(_write(tmp_path / "n.csv", "x,y\n0,3\n1,7\n2,5\n"))
+    te = load_csv(_write(tmp_path / "m.csv", "x,y\n0,7\n1,7.0\n"), classes=tr.classes)
+    assert tr.classes == ["3", "5", "7"] and te.targets.tolist() == [2, 2]
 
 
 # -- NPZ / NPY -----------------------------------------------------------------------------

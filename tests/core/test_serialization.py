@@ -5,7 +5,9 @@ hostile files (every malformed file is a ValueError naming the file)."""
 import io
 import json
 import os
+import pickle
 import struct
+import zipfile
 from collections import OrderedDict
 
 import numpy as np
@@ -161,6 +163,42 @@ def test_map_location_forms():
         _roundtrip(t, map_location=3)
 
 
+def test_map_location_callable_like_torch():
+    sd = {"w": core.arange(3.0), "nested": [core.ones(2, requires_grad=True)]}
+    seen = []
+
+    def fn(t, location):
+        seen.append((tuple(t.shape), t.device, location))
+        return t * 2
+
+    back = _roundtrip(sd, map_location=fn)
+    assert back["w"].tolist() == [0.0, 2.0, 4.0] and back["nested"][0].tolist() == [2.0, 2.0]
+    assert seen == [((3,), "cpu", "cpu"), ((2,), "cpu", "cpu")]
+    assert back["nested"][0].requires_grad
+    kept = _roundtrip(sd, map_location=lambda storage, loc: storage)
+    assert kept["w"].device == "cpu" and kept["w"].tolist() == [0.0, 1.0, 2.0]
+    assert _roundtrip(core.ones(2), map_location=lambda t, loc: None).tolist() == [1.0, 1.0]
+    with pytest.raises(TypeError, match=r"map_location\(Tensor, 'cpu'\) returned int"):
+        _roundtrip(core.ones(2), map_location=lambda t, loc: 3)
+
+    def broken(t, loc):
+        raise KeyError("from the user's function")
+
+    with pytest.raises(KeyError, match="from the user's function"):
+        _roundtrip(core.ones(2), map_location=broken)
+
+
+def test_map_location_callable_on_a_plain_safetensors_file():
+    raw = json.dumps({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}).encode()
+    buf = io.BytesIO(struct.pack("<Q", len(raw)) + raw + np.array([1, 2], "<f4").tobytes())
+    calls = []
+    back = load(buf, map_location=lambda t, loc: calls.append(loc) or t + 1)
+    assert back["a"].tolist() == [2.0, 3.0] and calls == ["cpu"]
+    buf.seek(0)
+    with pytest.raises(TypeError, match="returned str"):
+        load(buf, map_location=lambda t, loc: "cuda")
+
+
 @pytest.mark.gpu
 def test_cuda_tensors_are_saved_from_host_copies_and_mapped_back():
     t = core.arange(6.0).reshape(2, 3).to("cuda")
@@ -268,6 +306,52 @@ def test_malformed_files_raise_value_errors_naming_the_file(data, match):
     with pytest.raises(ValueError, match=match) as info:
         _load_bytes(data)
     assert "bad.pt" in str(info.value)
+
+
+def _zip_bytes(names) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for n in names:
+            z.writestr(n, b"\x80\x02}q\x00.")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "data, match",
+    [
+        (
+            _zip_bytes(["archive/data.pkl", "archive/version"]),
+            r"bad\.pt is a PyTorch checkpoint \(a pickle inside a zip archive\); core\.load "
+            r"reads only safetensors files and never unpickles\. Convert it once",
+        ),
+        (b"PK\x03\x04" + b"\x00" * 40, "PyTorch checkpoint"),  # unreadable zip
+        (pickle.dumps({"w": [1.0]}, protocol=2), r"a Python pickle .*save_file\(torch\.load"),
+        (pickle.dumps({"w": [1.0]}, protocol=5), "never unpickles"),
+        (_zip_bytes(["x.npy", "y.npy"]), r"NumPy \.npz archive"),
+        (_zip_bytes(["readme.txt"]), r"a zip archive \(holding readme\.txt\)"),
+    ],
+    ids=["torch-zip", "broken-zip", "pickle-2", "pickle-5", "npz", "other-zip"],
+)
+def test_foreign_formats_are_named(data, match):
+    with pytest.raises(ValueError, match=match):
+        _load_bytes(data)
+
+
+def test_real_pytorch_checkpoints_say_how_to_convert(tmp_path):
+    torch = pytest.importorskip("torch")
+    st = pytest.importorskip("safetensors.torch")
+    sd = torch.nn.Linear(3, 2).state_dict()
+    torch.save(sd, tmp_path / "m.pt")
+    with pytest.raises(ValueError, match=r"m\.pt is a PyTorch checkpoint \(a pickle inside") as e:
+        load(tmp_path / "m.pt")
+    assert "weights_only=True" in str(e.value) and "header length" not in str(e.value)
+    torch.save(sd, tmp_path / "old.pt", _use_new_zipfile_serialization=False)
+    with pytest.raises(ValueError, match=r"old\.pt is a PyTorch checkpoint in the legacy"):
+        load(tmp_path / "old.pt")
+    # the conversion the message gives works
+    st.save_file(torch.load(tmp_path / "m.pt", weights_only=True), str(tmp_path / "m.st"))
+    back = load(tmp_path / "m.st")
+    np.testing.assert_array_equal(back["weight"].numpy(), sd["weight"].numpy())
 
 
 def test_malformed_file_on_disk_names_its_path(tmp_path):
