@@ -621,6 +621,8 @@ class Tensor:
         return self.to("cpu")
 
     def cuda(self, device=None) -> Tensor:
+        if isinstance(device, _pyint):  # PyTorch's index form: t.cuda(0)
+            device = f"cuda:{device}"
         return self.to("cuda" if device is None else device)
 
     def type(self, dtype=None):
