@@ -1,28 +1,33 @@
 """Convolutions: conv1d, conv2d and conv_transpose2d, each one fused Function.
 
-All three run on one im2col machinery over a padded, channel-major buffer
-(C, n, Hb, Wb):
+All three run on one im2col machinery (conv1d is conv2d on a unit height):
 
-- ``_im2col`` copies, for each kernel tap (i, j), the input under that tap at every
-  output position into one row block of a column matrix (C*kh*kw, n*OH*Wg); the
-  convolution is then a single matmul with the (F, C*kh*kw) weight matrix.
-- ``_col2im`` is its adjoint: it adds each tap's row block back onto the buffer.
-  It gives conv2d's input gradient and conv_transpose2d's forward.
+- ``_im2col`` copies the input under each kernel tap at every output position into a
+  column matrix (one strided-view copy); the convolution is then a matmul with the
+  (F, C*kh*kw) weight matrix, and the weight gradient the product of the same columns
+  with the output gradient. The forward keeps its columns for that (in a pooled
+  buffer, see ``_Pool``) unless the batch needs several chunks.
+- the input gradient (and conv_transpose2d's forward) is the adjoint: the transposed
+  weights times the output gradient give each tap's block, added back under the tap.
+- conv_transpose2d's backward is conv2d's forward and weight gradient.
 
-A tap's view is a flat shift of the buffer: with a column stride of 1, output row
-``oh`` of tap (i, j) starts at ``(oh*sh + i*dh)*Wb + j*dw`` and runs Wb elements,
-so each copy or add moves whole buffer rows. The last (Wb - OW) "garbage" columns of
-every grid row are computed and dropped (their upstream gradient is zero), which is
-far cheaper than copying OW-element pieces one by one.
+NOTE: numpy pays for every contiguous run it walks, not just per element: copying or
+adding (N, C, OH, OW) blocks run by run costs about as much per run of OW elements as
+for dozens of elements (more than a matmul's flops at LeNet sizes). So the work runs
+in one of two layouts, whichever walks fewer runs for its transposes
+(``_batch_inner``): batch-major, the arrays' own, or batch-innermost, with runs N times
+longer. Batch-major stride-1 input gradients add each tap with one flat shift (see
+``_col2im_major``).
 
-The batch runs in chunks whose column matrix stays near ``_CHUNK`` elements, in
-per-thread scratch buffers: memory stays bounded and warm, and no multi-megabyte
-array is freshly allocated (page-faulted) on every call. Backward recomputes the
-column matrix from the saved input rather than keeping it alive between the passes.
+Large batches run in chunks of about ``_CHUNK`` column elements, in per-thread scratch
+buffers: memory stays bounded, and no multi-megabyte array is freshly allocated (page
+faulted) on every call.
 """
 
 from __future__ import annotations
 
+import math
+import sys
 import threading
 from typing import NamedTuple
 
@@ -57,9 +62,8 @@ class _Geom(NamedTuple):
     pr: int
     oh: int
     ow: int
-    hb: int  # rows and columns of the padded buffer
-    wb: int
-    wg: int  # grid columns per output row: wb (garbage beyond ow) when sw == 1, else ow
+    hp: int  # rows and columns of the padded input
+    wp: int
     out_shape: tuple  # the caller's output shape (unbatched / 1-D forms)
 
 
@@ -67,215 +71,367 @@ def _geom(n, c, h, w, f, kh, kw, groups, stride, dilation, pads, oh, ow, out_sha
     sh, sw = stride
     dh, dw = dilation
     pt, pb, pl, pr = pads
-    wb = w + pl + pr
-    # every tap's run of oh*sh rows must fit in the buffer (see _window)
-    hb = max(h + pt + pb, oh * sh + (kh - 1) * dh + 1)
-    wg = wb if sw == 1 else ow
+    hp, wp = h + pt + pb, w + pl + pr
     return _Geom(
-        n, c, h, w, f, kh, kw, groups, sh, sw, dh, dw, pt, pb, pl, pr, oh, ow, hb, wb, wg, out_shape
+        n, c, h, w, f, kh, kw, groups, sh, sw, dh, dw, pt, pb, pl, pr, oh, ow, hp, wp, out_shape
     )
 
 
-_CHUNK = 1 << 20  # column-matrix elements per batch chunk (4 MiB in float32)
+_CHUNK = 1 << 21  # column elements per batch chunk (8 MiB in float32)
 
 
-def _batches(g: _Geom) -> list:
-    """[(n0, n1), ...]: batch ranges whose column matrix is about _CHUNK elements."""
-    per_image = g.c * g.kh * g.kw * g.oh * g.wg
-    step = max(1, _CHUNK // max(per_image, 1))
-    return [(n0, min(n0 + step, g.n)) for n0 in range(0, g.n, step)]
+def _chunks(n: int, per_image: int) -> list:
+    """[(n0, n1), ...]: even batch ranges of about _CHUNK elements at per_image each."""
+    parts = min(n, max(1, -(-n * per_image // _CHUNK)))
+    step = -(-n // parts)
+    return [(n0, min(n0 + step, n)) for n0 in range(0, n, step)]
 
 
-# -- scratch buffers ------------------------------------------------------------------
+def _cols_size(g: _Geom) -> int:
+    """Column-matrix elements per image."""
+    return g.c * g.kh * g.kw * g.oh * g.ow
+
+
+def _tap_offsets(g: _Geom) -> list:
+    """Flat offset of each tap (row-major over kh, kw) in the padded (Hp, Wp) grid."""
+    return [i * g.dh * g.wp + j * g.dw for i in range(g.kh) for j in range(g.kw)]
+
+
+# -- buffers --------------------------------------------------------------------------
+
+_CPU_XP = _backend.CPU.xp
 
 
 class _Scratch(threading.local):
-    """One reusable buffer per role ("buf", "cols", "grid") and thread, numpy only.
+    """One reusable buffer per role and thread, numpy only (CuPy pools its memory).
 
     NOTE: a fresh multi-megabyte numpy array costs a page fault per 4 KiB page on every
-    call; reused buffers stay mapped and warm in cache. CuPy pools its memory itself.
-    Views handed out are only valid until the next request for the same role.
+    call; reused buffers stay mapped and warm in cache. Views handed out are only
+    valid until the next request for the same role.
     """
 
     def __init__(self) -> None:
         self.buffers: dict = {}
 
     def get(self, xp, role: str, shape: tuple, dtype):
-        if xp is not _backend.CPU.xp:
+        if xp is not _CPU_XP:
             return xp.empty(shape, dtype=dtype)
-        size = 1
-        for s in shape:
-            size *= s
-        nbytes = size * xp.dtype(dtype).itemsize
+        nbytes = math.prod(shape) * xp.dtype(dtype).itemsize
         buf = self.buffers.get(role)
         if buf is None or buf.nbytes < nbytes:
             buf = self.buffers[role] = xp.empty(max(nbytes, 64), dtype=xp.uint8)
         return buf[:nbytes].view(dtype).reshape(shape)
 
 
+class _Pool(threading.local):
+    """Reusable buffers for arrays that outlive the call (the columns a forward keeps
+    for its backward), numpy only.
+
+    A buffer is free again once no view of it is alive (the graph node that kept one
+    was released, or collected): its reference count is then back to the pool's own,
+    as every numpy view holds a reference to its base. At most _BYTES stay pooled.
+    """
+
+    _BYTES = 32 << 20
+
+    def __init__(self) -> None:
+        self.buffers: list = []
+
+    def get(self, xp, shape: tuple, dtype):
+        if xp is not _CPU_XP:
+            return xp.empty(shape, dtype=dtype)
+        nbytes = math.prod(shape) * xp.dtype(dtype).itemsize
+        free = None
+        for k in range(len(self.buffers)):
+            buf = self.buffers[k]
+            # 3: the list's reference, buf's and getrefcount's argument (NOTE: not
+            # `for k, buf in enumerate(...)`: enumerate's reused tuple holds one more)
+            if sys.getrefcount(buf) == 3 and (free is None or buf.nbytes >= nbytes):
+                free = k
+                if buf.nbytes >= nbytes:
+                    break
+        pooled = sum(b.nbytes for b in self.buffers)
+        if free is not None and self.buffers[free].nbytes >= nbytes:
+            buf = self.buffers[free]
+        elif free is not None and pooled - self.buffers[free].nbytes + nbytes <= self._BYTES:
+            buf = self.buffers[free] = xp.empty(nbytes, dtype=xp.uint8)  # a larger one
+        elif pooled + nbytes <= self._BYTES:
+            buf = xp.empty(nbytes, dtype=xp.uint8)
+            self.buffers.append(buf)
+        else:
+            return xp.empty(shape, dtype=dtype)
+        return buf[:nbytes].view(dtype).reshape(shape)
+
+
 _scratch = _Scratch()
+_pool = _Pool()
 
 
-# -- im2col / col2im --------------------------------------------------------------------
+# -- layouts ----------------------------------------------------------------------------
+# - batch-major (n, C, H, W), the arrays' own: no transposes, but im2col copies and the
+#   strided col2im adds walk kh*kw*C*OH runs of OW elements per image; the matmuls are
+#   batched over the images.
+# - batch-innermost (C, H, W, n): the input and the output gradient are transposed in
+#   and the results back out, but every run is n times longer; the matmuls are single
+#   products over all positions, in column blocks.
+
+_LAYOUT = None  # "nchw" or "chwn" forces one (tests); None picks per convolution
+_RUN = 4  # NOTE: measured (numpy 2, x86): a run costs about 4 transposed elements
+_BLOCK = 4096  # matmul columns per call: OpenBLAS slows down on longer skinny products
 
 
-def _window(buf, g: _Geom, i: int, j: int):
-    """(A, B, OH, Wg) view of buf (A, B, Hb, Wb): the element under tap (i, j) for
-    every output position. A writable view (plain slicing and reshapes only)."""
-    a, b = buf.shape[0], buf.shape[1]
-    start = i * g.dh * g.wb + j * g.dw
-    run = buf.reshape(a, b, g.hb * g.wb)[:, :, start : start + g.oh * g.sh * g.wb]
-    rows = run.reshape(a, b, g.oh, g.sh * g.wb)
-    if g.sw == 1:
-        return rows[:, :, :, : g.wb]
-    return rows[:, :, :, : (g.ow - 1) * g.sw + 1 : g.sw]
+def _batch_inner(g: _Geom, n: int) -> bool:
+    """Whether the batch-innermost layout is cheaper for chunks of n images: the runs
+    it saves against the elements it transposes (LeNet: its 28x28 first conv stays
+    batch-major, the 10x10 second goes batch-innermost)."""
+    if _LAYOUT is not None:
+        return _LAYOUT == "chwn"
+    runs = g.c * g.kh * g.kw * g.oh  # per image, batch-major
+    moved = g.c * g.h * g.w + g.f * g.oh * g.ow  # transposed per image, batch-innermost
+    return runs * _RUN * (n - 1) > moved * n
 
 
-def _im2col(xp, x, g: _Geom):
-    """(n, C, H, W) -> column matrix (C*kh*kw, n*OH*Wg), in scratch."""
-    n = x.shape[0]
-    buf = _scratch.get(xp, "buf", (g.c, n, g.hb, g.wb), x.dtype)
-    cols = _scratch.get(xp, "cols", (g.c, g.kh, g.kw, n, g.oh, g.wg), x.dtype)
-    top, left = g.pt + g.h, g.pl + g.w
-    buf[:, :, : g.pt] = 0  # the border only: the interior is overwritten
-    buf[:, :, top:] = 0
-    buf[:, :, g.pt : top, : g.pl] = 0
-    buf[:, :, g.pt : top, left:] = 0
-    buf[:, :, g.pt : top, g.pl : left] = x.transpose(1, 0, 2, 3)
-    for i in range(g.kh):
-        for j in range(g.kw):
-            cols[:, i, j] = _window(buf, g, i, j)
-    return cols.reshape(g.c * g.kh * g.kw, n * g.oh * g.wg)
+def _strided(xp, a, shape, strides):
+    return xp.lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
 
 
-def _col2im(xp, cols, g: _Geom, out) -> None:
-    """Adjoint of _im2col: (C*kh*kw, n*OH*Wg) -> out (n, C, H, W), overlaps summed."""
-    n = out.shape[0]
-    cols = cols.reshape(g.c, g.kh, g.kw, n, g.oh, g.wg)
-    buf = _scratch.get(xp, "buf", (g.c, n, g.hb, g.wb), cols.dtype)
+def _column_blocks(q: int) -> list:
+    """Even slices of range(q), about _BLOCK long."""
+    step = -(-q // -(-q // _BLOCK))  # ceil(q / number of blocks)
+    return [slice(q0, q0 + step) for q0 in range(0, q, step)]
+
+
+def _matmul_blocks(xp, a, b, out) -> None:
+    """(..., M, K) x (..., K, Q) -> out (..., M, Q), in column blocks (on the CPU)."""
+    if xp is not _CPU_XP:
+        xp.matmul(a, b, out=out)
+        return
+    for q in _column_blocks(b.shape[-1]):
+        xp.matmul(a, b[..., q], out=out[..., q])
+
+
+def _padded(xp, x4, g: _Geom):
+    """(n, C, H, W) -> (n, C, Hp, Wp): x4 itself without padding, else a zero-bordered
+    copy in scratch."""
+    if g.hp == g.h and g.wp == g.w:
+        return x4
+    buf = _scratch.get(xp, "buf", (x4.shape[0], g.c, g.hp, g.wp), x4.dtype)
     buf[...] = 0
+    buf[:, :, g.pt : g.pt + g.h, g.pl : g.pl + g.w] = x4
+    return buf
+
+
+def _to_inner(xp, a4, hp: int, wp: int, top: int, left: int, role: str):
+    """(n, C, H, W) -> (C, Hp, Wp, n) in scratch, a at (top, left), zeros around."""
+    n, c, h, w = a4.shape
+    buf = _scratch.get(xp, role, (c, hp, wp, n), a4.dtype)
+    if hp != h or wp != w:
+        buf[...] = 0
+    buf[:, top : top + h, left : left + w] = a4.transpose(1, 2, 3, 0)
+    return buf
+
+
+def _im2col(xp, x4, g: _Geom, inner: bool, out=None):
+    """Columns of (n, C, H, W), in out or in scratch: the input under tap (i, j) at every
+    output position, (n, C*kh*kw, OH*OW) batch-major or (C*kh*kw, OH*OW*n) inner."""
+    n = x4.shape[0]
+    if inner:
+        xb = _to_inner(xp, x4, g.hp, g.wp, g.pt, g.pl, "buf")  # (C, Hp, Wp, n)
+        s0, s1, s2, s3 = xb.strides
+        shape = (g.c, g.kh, g.kw, g.oh, g.ow, n)
+        strides = (s0, g.dh * s1, g.dw * s2, g.sh * s1, g.sw * s2, s3)
+        flat = (g.c * g.kh * g.kw, -1)
+    else:
+        xb = _padded(xp, x4, g)  # (n, C, Hp, Wp)
+        s0, s1, s2, s3 = xb.strides
+        shape = (n, g.c, g.kh, g.kw, g.oh, g.ow)
+        strides = (s0, s1, g.dh * s2, g.dw * s3, g.sh * s2, g.sw * s3)
+        flat = (n, g.c * g.kh * g.kw, -1)
+    cols = _scratch.get(xp, "cols", shape, x4.dtype) if out is None else out.reshape(shape)
+    cols[...] = _strided(xp, xb, shape, strides)
+    return cols.reshape(flat)
+
+
+def _tap_windows(g: _Geom):
+    """(i, j, row slice, column slice) of the padded input under each tap (i, j)."""
+    rows, width = (g.oh - 1) * g.sh + 1, (g.ow - 1) * g.sw + 1
     for i in range(g.kh):
+        r = i * g.dh
         for j in range(g.kw):
-            view = _window(buf, g, i, j)
-            view += cols[:, i, j]
-    out[...] = buf[:, :, g.pt : g.pt + g.h, g.pl : g.pl + g.w].transpose(1, 0, 2, 3)
+            c = j * g.dw
+            yield i, j, slice(r, r + rows, g.sh), slice(c, c + width, g.sw)
 
 
-def _to_grid(xp, y, g: _Geom):
-    """(n, F, OH, OW) -> (F, n*OH*Wg) in scratch, garbage columns zero."""
-    n, f = y.shape[0], y.shape[1]
-    grid = _scratch.get(xp, "grid", (f, n, g.oh, g.wg), y.dtype)
-    if g.wg > g.ow:
-        grid[:, :, :, g.ow :] = 0
-    grid[:, :, :, : g.ow] = y.transpose(1, 0, 2, 3)
-    return grid.reshape(f, n * g.oh * g.wg)
+# -- the products, chunk by chunk ---------------------------------------------------------
 
 
-def _from_grid(xp, grid, g: _Geom, out) -> None:
-    """(F, n*OH*Wg) -> out (n, F, OH, OW)."""
-    grid = grid.reshape(grid.shape[0], out.shape[0], g.oh, g.wg)
-    out[...] = grid[:, :, :, : g.ow].transpose(1, 0, 2, 3)
+def _conv(xp, x4, weight, bias, g: _Geom, keep: bool):
+    """(N, C, H, W) conv weight (+ bias) -> ((N, F, OH, OW) output, kept columns).
+
+    keep: also return the columns, as (layout, column matrix in a pooled buffer), for
+    the weight gradient (when the batch is one chunk; else None)."""
+    groups, n_all = g.groups, g.n
+    fg = g.f // groups
+    wg = weight.reshape(groups, fg, -1)  # (G, F/G, Cg*kh*kw)
+    y = xp.empty((n_all, g.f, g.oh, g.ow), dtype=x4.dtype)
+    chunks = _chunks(n_all, _cols_size(g))
+    inner = _batch_inner(g, chunks[0][1])
+    cols = None
+    if keep and len(chunks) == 1:
+        cols = _pool.get(xp, (g.c * g.kh * g.kw, g.oh * g.ow * n_all), x4.dtype)
+    kept = None if cols is None else (inner, cols)
+    for n0, n1 in chunks:
+        n = n1 - n0
+        c = _im2col(xp, x4[n0:n1], g, inner, cols)
+        if inner:
+            yt = _scratch.get(xp, "yt", (groups, fg, g.oh * g.ow * n), x4.dtype)
+            # (G, F/G, Cg*kh*kw) x (G, Cg*kh*kw, OH*OW*n) -> (G, F/G, OH*OW*n)
+            _matmul_blocks(xp, wg, c.reshape(groups, -1, g.oh * g.ow * n), yt)
+            yt = yt.reshape(g.f, g.oh, g.ow, n).transpose(3, 0, 1, 2)
+            if bias is None:
+                y[n0:n1] = yt
+            else:
+                xp.add(yt, bias[:, None, None], out=y[n0:n1])
+        else:
+            # (G, F/G, Cg*kh*kw) x (n, G, Cg*kh*kw, L) -> (n, G, F/G, L)
+            out = y[n0:n1].reshape(n, groups, fg, g.oh * g.ow)
+            xp.matmul(wg, c.reshape(n, groups, -1, g.oh * g.ow), out=out)
+    if bias is not None and not inner:
+        y += bias[:, None, None]
+    return y, kept
 
 
-# -- grouped products ----------------------------------------------------------------
-# weights as matrices: w2 (F, Cg*kh*kw); columns: (C*kh*kw, L) with L = n*OH*Wg
+def _backward(xp, g3, g: _Geom, weight=None, kept=None, x4=None):
+    """(N, F, OH*OW) output gradient -> (input gradient (N, C, H, W) when weight is
+    given, weight gradient (F, Cg*kh*kw) when the kept columns or x4 are)."""
+    groups = g.groups
+    fg, cg, kk = g.f // groups, g.c // groups, g.kh * g.kw
+    k, L = cg * kk, g.oh * g.ow
+    want_w = kept is not None or x4 is not None
+    gx = None if weight is None else xp.empty((g.n, g.c, g.h, g.w), dtype=g3.dtype)
+    acc = xp.zeros((groups, k, fg), dtype=g3.dtype) if want_w else None
+    chunks = _chunks(g.n, _cols_size(g))
+    inner, cols = kept if kept is not None else (_batch_inner(g, chunks[0][1]), None)
+    for n0, n1 in chunks:
+        n = n1 - n0
+        g4 = g3[n0:n1].reshape(n, g.f, g.oh, g.ow)
+        if inner:
+            gt = _to_inner(xp, g4, g.oh, g.ow, 0, 0, "grid").reshape(groups, fg, L * n)
+            if want_w:
+                c = cols if cols is not None else _im2col(xp, x4[n0:n1], g, True)
+                c = c.reshape(groups, k, L * n)
+                for q in _column_blocks(L * n):
+                    # (G, Cg*kh*kw, q) x (G, q, F/G) -> (G, Cg*kh*kw, F/G)
+                    acc += xp.matmul(c[:, :, q], gt[:, :, q].transpose(0, 2, 1))
+            if weight is not None:
+                _col2im_inner(xp, weight, gt, g, gx[n0:n1])
+        else:
+            if want_w:
+                c = cols if cols is not None else _im2col(xp, x4[n0:n1], g, False)
+                part = _scratch.get(xp, "wsum", (n, groups, k, fg), g3.dtype)
+                # NOTE: columns x gradient^T beat gradient x columns^T in OpenBLAS here
+                # (n, G, Cg*kh*kw, L) x (n, G, L, F/G) -> (n, G, Cg*kh*kw, F/G)
+                gt = g4.reshape(n, groups, fg, L).transpose(0, 1, 3, 2)
+                xp.matmul(c.reshape(n, groups, k, L), gt, out=part)
+                acc += part.sum(axis=0)
+            if weight is not None:
+                _col2im_major(xp, weight, g4, g, gx[n0:n1])
+    gw = None if acc is None else acc.transpose(0, 2, 1).reshape(g.f, k)
+    return gx, gw
 
 
-def _w_cols(xp, w2, cols, groups: int):
-    """(F, Cg*kh*kw) x (C*kh*kw, L) -> (F, L) in the "grid" scratch, group by group."""
-    f, k = w2.shape
-    out = _scratch.get(xp, "grid", (f, cols.shape[1]), cols.dtype)
-    if groups == 1:
-        return xp.matmul(w2, cols, out=out)
-    # (G, F/G, Cg*kh*kw) x (G, Cg*kh*kw, L) -> (G, F/G, L)
-    fg = f // groups
-    xp.matmul(
-        w2.reshape(groups, fg, k), cols.reshape(groups, k, -1), out=out.reshape(groups, fg, -1)
-    )
-    return out
+def _col2im_inner(xp, weight, gt, g: _Geom, out) -> None:
+    """(G, F/G, OH*OW*n) gradient -> out (n, C, H, W): each tap's block of the product
+    with the weights added back under the tap."""
+    groups, n = g.groups, out.shape[0]
+    fg, k = g.f // groups, (g.c // groups) * g.kh * g.kw
+    wt = weight.reshape(groups, fg, k).transpose(0, 2, 1)  # (G, Cg*kh*kw, F/G)
+    d = _scratch.get(xp, "dcols", (groups, k, gt.shape[-1]), gt.dtype)
+    # (G, Cg*kh*kw, F/G) x (G, F/G, OH*OW*n) -> (G, Cg*kh*kw, OH*OW*n)
+    _matmul_blocks(xp, wt, gt, d)
+    d = d.reshape(g.c, g.kh, g.kw, g.oh, g.ow, n)
+    buf = _scratch.get(xp, "gbuf", (g.c, g.hp, g.wp, n), gt.dtype)
+    buf[...] = 0
+    for i, j, rows, width in _tap_windows(g):
+        buf[:, rows, width] += d[:, i, j]
+    out[...] = buf[:, g.pt : g.pt + g.h, g.pl : g.pl + g.w].transpose(3, 0, 1, 2)
 
 
-def _wt_grid(xp, w2, grid, groups: int):
-    """(F, Cg*kh*kw)^T x (F, L) -> (C*kh*kw, L) in the "cols" scratch, group by group."""
-    f, k = w2.shape
-    out = _scratch.get(xp, "cols", (groups * k, grid.shape[1]), grid.dtype)
-    if groups == 1:
-        return xp.matmul(w2.T, grid, out=out)
-    # (G, Cg*kh*kw, F/G) x (G, F/G, L) -> (G, Cg*kh*kw, L)
-    fg = f // groups
-    wt = w2.reshape(groups, fg, k).transpose(0, 2, 1)
-    xp.matmul(wt, grid.reshape(groups, fg, -1), out=out.reshape(groups, k, -1))
-    return out
+def _col2im_major(xp, weight, g4, g: _Geom, out) -> None:
+    """(n, F, OH, OW) gradient -> out (n, C, H, W), batch-major.
 
-
-def _grid_colst(xp, grid, cols, groups: int):
-    """(F, L) x (C*kh*kw, L)^T -> (F, Cg*kh*kw): one chunk's weight gradient."""
-    f = grid.shape[0]
-    if groups == 1:
-        # NOTE: (C*kh*kw, L) x (L, F) then a tiny transpose beats (F, L) x (L, C*kh*kw)
-        # in OpenBLAS when L is long
-        return (cols @ grid.T).T
-    k = cols.shape[0] // groups
-    fg = f // groups
-    # (G, Cg*kh*kw, L) x (G, L, F/G) -> (G, Cg*kh*kw, F/G)
-    gwt = xp.matmul(cols.reshape(groups, k, -1), grid.reshape(groups, fg, -1).transpose(0, 2, 1))
-    return gwt.transpose(0, 2, 1).reshape(f, k)
-
-
-def _reshaped(a, shape):
-    """a in the given shape; the array itself when it already has it (a view would make
-    the engine copy a gradient it could keep)."""
-    return a if a.shape == shape else a.reshape(shape)
+    Stride 1: the gradient laid on the padded (Hp, Wp) grid (zeros past OH, OW) puts
+    tap (i, j) of every channel of every image ``i*dh*Wp + j*dw`` elements further in
+    one flat buffer: one long add per tap instead of C*OH*n short ones, for the price
+    of the grid's extra (garbage, zero) positions in the product."""
+    groups, n = g.groups, out.shape[0]
+    fg, cg, kk = g.f // groups, g.c // groups, g.kh * g.kw
+    if g.sh != 1 or g.sw != 1:
+        wt = weight.reshape(groups, fg, cg * kk).transpose(0, 2, 1)  # (G, Cg*kh*kw, F/G)
+        d = _scratch.get(xp, "dcols", (n, groups, cg * kk, g.oh * g.ow), g4.dtype)
+        # (G, Cg*kh*kw, F/G) x (n, G, F/G, L) -> (n, G, Cg*kh*kw, L)
+        xp.matmul(wt, g4.reshape(n, groups, fg, -1), out=d)
+        d = d.reshape(n, g.c, g.kh, g.kw, g.oh, g.ow)
+        buf = _scratch.get(xp, "gbuf", (n, g.c, g.hp, g.wp), g4.dtype)
+        buf[...] = 0
+        for i, j, rows, width in _tap_windows(g):
+            buf[:, :, rows, width] += d[:, :, i, j]
+    else:
+        p = g.hp * g.wp
+        # (F, Cg, kh, kw) -> (G, kh*kw*Cg, F/G): rows tap-major, as the adds read them
+        wt = weight.reshape(groups, fg, cg, g.kh, g.kw).transpose(0, 3, 4, 2, 1)
+        wt = wt.reshape(groups, kk * cg, fg)
+        if g.oh == g.hp and g.ow == g.wp:  # 1x1 kernel, no padding: g4 is the grid
+            grid = g4
+        else:
+            grid = _scratch.get(xp, "grid", (n, g.f, g.hp, g.wp), g4.dtype)
+            grid[...] = 0
+            grid[:, :, : g.oh, : g.ow] = g4
+        d = _scratch.get(xp, "dcols", (n, groups, kk * cg, p), g4.dtype)
+        # (G, kh*kw*Cg, F/G) x (n, G, F/G, Hp*Wp) -> (n, G, kh*kw*Cg, Hp*Wp)
+        xp.matmul(wt, grid.reshape(n, groups, fg, p), out=d)
+        d = d.reshape(n, groups, kk, cg * p)
+        offsets = _tap_offsets(g)
+        span = n * g.c * p
+        # the last taps run past the last image by up to offsets[-1] (garbage only)
+        flat = _scratch.get(xp, "gbuf", (span + offsets[-1],), g4.dtype)
+        flat[...] = 0
+        for t, s in enumerate(offsets):
+            view = flat[s : s + span].reshape(n, groups, cg * p)
+            view += d[:, :, t]
+        buf = flat[:span].reshape(n, g.c, g.hp, g.wp)
+    out[...] = buf[:, :, g.pt : g.pt + g.h, g.pl : g.pl + g.w]
 
 
 # -- Functions ------------------------------------------------------------------------
 
 
 class Conv2d(_Op):
-    """Cross-correlation (PyTorch's conv2d): im2col + one matmul per group."""
+    """Cross-correlation (PyTorch's conv2d): im2col + matmuls, chunk by chunk."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, g):
-        xp = ctx.xp
-        x4 = x.reshape(g.n, g.c, g.h, g.w)
-        w2 = weight.reshape(g.f, -1)
-        y = xp.empty((g.n, g.f, g.oh, g.ow), dtype=x.dtype)
-        for n0, n1 in _batches(g):
-            cols = _im2col(xp, x4[n0:n1], g)  # (C*kh*kw, L), L = n*OH*Wg
-            out = _w_cols(xp, w2, cols, g.groups)  # (F, Cg*kh*kw) x (C*kh*kw, L) -> (F, L)
-            if bias is not None:
-                out += bias[:, None]
-            _from_grid(xp, out, g, y[n0:n1])
         nx, nw = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        x4 = x.reshape(g.n, g.c, g.h, g.w)
+        y, kept = _conv(ctx.xp, x4, weight, bias, g, keep=nw)
         ctx.g, ctx.x_shape, ctx.w_shape = g, x.shape, weight.shape
-        ctx.x4 = x4 if nw else None
-        ctx.w2 = w2 if nx else None
+        ctx.kept = kept  # (layout, columns) for the weight gradient, or None
+        ctx.x4 = x4 if nw and kept is None else None
+        ctx.weight = weight if nx else None
         return _reshaped(y, g.out_shape)
 
     @staticmethod
     def backward(ctx, gout):
-        xp = ctx.xp
         g = ctx.g
         nx, nw, nb = ctx.needs_input_grad[:3]
-        g4 = gout.reshape(g.n, g.f, g.oh, g.ow)
-        if not (nx or nw):
-            return None, None, g4.sum(axis=(0, 2, 3)) if nb else None, None
-        gx = xp.empty((g.n, g.c, g.h, g.w), dtype=gout.dtype) if nx else None
-        gw = xp.zeros(ctx.w_shape, dtype=gout.dtype).reshape(g.f, -1) if nw else None
-        gb = xp.zeros(g.f, dtype=gout.dtype) if nb else None
-        for n0, n1 in _batches(g):
-            grid = _to_grid(xp, g4[n0:n1], g)  # (F, L)
-            if nb:
-                gb += grid.sum(axis=1)  # garbage columns are zero
-            if nw:
-                cols = _im2col(xp, ctx.x4[n0:n1], g)  # (C*kh*kw, L), recomputed
-                gw += _grid_colst(xp, grid, cols, g.groups)  # (F, L) x (L, C*kh*kw)
-            if nx:
-                # (F, Cg*kh*kw)^T x (F, L) -> (C*kh*kw, L), scattered back onto the input
-                _col2im(xp, _wt_grid(xp, ctx.w2, grid, g.groups), g, gx[n0:n1])
-        if nx:
+        g3 = gout.reshape(g.n, g.f, g.oh * g.ow)
+        gb = g3.sum(axis=(0, 2)) if nb else None
+        gx = gw = None
+        if nx or nw:
+            gx, gw = _backward(ctx.xp, g3, g, ctx.weight, ctx.kept, ctx.x4)
+        if gx is not None:
             gx = _reshaped(gx, ctx.x_shape)
-        if nw:
+        if gw is not None:
             gw = gw.reshape(ctx.w_shape)
         return gx, gw, gb, None
 
@@ -293,20 +449,15 @@ class ConvTranspose2d(_Op):
 
     @staticmethod
     def forward(ctx, x, weight, bias, g):
-        xp = ctx.xp
-        x4 = x.reshape(g.n, g.f, g.oh, g.ow)
-        w2 = weight.reshape(g.f, -1)  # (C_in, C_out/G*kh*kw)
-        y = xp.empty((g.n, g.c, g.h, g.w), dtype=x.dtype)  # (N, C_out, H_out, W_out)
-        for n0, n1 in _batches(g):
-            grid = _to_grid(xp, x4[n0:n1], g)  # (C_in, L), L = n*H*Wg
-            # (C_in, C_out/G*kh*kw)^T x (C_in, L) -> (C_out*kh*kw, L)
-            _col2im(xp, _wt_grid(xp, w2, grid, g.groups), g, y[n0:n1])
+        x3 = x.reshape(g.n, g.f, g.oh * g.ow)
+        # conv2d's input gradient: (N, C_in, H*W) -> (N, C_out, H_out, W_out)
+        y, _ = _backward(ctx.xp, x3, g, weight=weight)
         if bias is not None:
             y += bias[:, None, None]
         nx, nw = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         ctx.g, ctx.x_shape, ctx.w_shape = g, x.shape, weight.shape
-        ctx.x4 = x4 if nw else None
-        ctx.w2 = w2 if nx else None
+        ctx.x3 = x3 if nw else None
+        ctx.weight = weight if nx else None
         return _reshaped(y, g.out_shape)
 
     @staticmethod
@@ -316,23 +467,22 @@ class ConvTranspose2d(_Op):
         nx, nw, nb = ctx.needs_input_grad[:3]
         g4 = gout.reshape(g.n, g.c, g.h, g.w)
         gb = g4.sum(axis=(0, 2, 3)) if nb else None
-        if not (nx or nw):
-            return None, None, gb, None
-        gx = xp.empty((g.n, g.f, g.oh, g.ow), dtype=gout.dtype) if nx else None
-        gw = xp.zeros(ctx.w_shape, dtype=gout.dtype).reshape(g.f, -1) if nw else None
-        for n0, n1 in _batches(g):
-            cols = _im2col(xp, g4[n0:n1], g)  # (C_out*kh*kw, L)
-            if nx:
-                # (C_in, C_out/G*kh*kw) x (C_out*kh*kw, L) -> (C_in, L)
-                _from_grid(xp, _w_cols(xp, ctx.w2, cols, g.groups), g, gx[n0:n1])
-            if nw:
-                grid = _to_grid(xp, ctx.x4[n0:n1], g)  # (C_in, L)
-                gw += _grid_colst(xp, grid, cols, g.groups)  # (C_in, L) x (L, C_out/G*kh*kw)
+        gx = gw = kept = None
         if nx:
+            # the conv2d of the gradient: (N, C_out, H_out, W_out) -> (N, C_in, H, W)
+            gx, kept = _conv(xp, g4, ctx.weight, None, g, keep=nw)
             gx = _reshaped(gx, ctx.x_shape)
         if nw:
+            # the gradient's columns x the input: (C_in, C_out/G*kh*kw)
+            _, gw = _backward(xp, ctx.x3, g, kept=kept, x4=None if kept is not None else g4)
             gw = gw.reshape(ctx.w_shape)
         return gx, gw, gb, None
+
+
+def _reshaped(a, shape):
+    """a in the given shape; the array itself when it already has it (a view would make
+    the engine copy a gradient it could keep)."""
+    return a if a.shape == shape else a.reshape(shape)
 
 
 # -- argument checks (PyTorch's messages) ---------------------------------------------

@@ -2,16 +2,21 @@
 
 Pooling walks the kh*kw kernel taps: each tap is one strided slice of the padded
 input covering every output position at once, so a 3x3 pool costs a few whole-array
-ops per tap, whatever the image size. Padding fills one output array: the input in
-the middle, then the borders copied from it.
+ops per tap, whatever the image size. Max pooling over windows that tile the input
+(kernel = stride, the common case) scans a window's columns, then its rows, instead:
+each pass reads its input once. Padding fills one output array: the input in the
+middle, then the borders copied from it.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+from core import backend as _backend
 from core.autograd.function import RawFunction as _Op
 from core.tensor import Tensor
+
+_CPU_XP = _backend.CPU.xp
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "max_pool2d", "pad"]
 
@@ -153,39 +158,122 @@ def _overlapping(g: _PoolGeom) -> bool:
     return g.sh < (g.kh - 1) * g.dh + 1 or g.sw < (g.kw - 1) * g.dw + 1
 
 
+def _tiled(g: _PoolGeom) -> bool:
+    """Whether the windows tile the input: stride = kernel, no padding, no dilation, and
+    none reaching past the input (ceil_mode)."""
+    return (
+        g.sh == g.kh
+        and g.sw == g.kw
+        and g.dh == g.dw == 1
+        and g.ph == g.pw == 0
+        and g.oh * g.kh <= g.h
+        and g.ow * g.kw <= g.w
+    )
+
+
+def _scan_max(xp, taps: list, want_idx: bool, nan: bool):
+    """Running max over equal-shape views (the taps along one axis) and, if wanted,
+    the int8 index of each position's first max (nan: or of its last NaN, PyTorch's
+    pick; a NaN compares below nothing, so without nan a NaN max gets index 0)."""
+    if len(taps) == 1:
+        return taps[0].copy(), xp.zeros(taps[0].shape, dtype=xp.int8) if want_idx else None
+    out = idx = None
+    for j in range(1, len(taps)):
+        prev = taps[0] if j == 1 else out
+        if want_idx:
+            up = xp.greater(taps[j], prev)
+            if nan:
+                up |= xp.isnan(taps[j])
+            if idx is None:  # after tap 1: 1 where it took over
+                idx = up.view(xp.int8) if len(taps) == 2 else up.astype(xp.int8)
+            else:  # idx = j where tap j took over
+                step = xp.subtract(j, idx, dtype=xp.int8)
+                step *= up
+                idx += step
+        out = xp.maximum(prev, taps[j]) if j == 1 else xp.maximum(out, taps[j], out=out)
+    return out, idx
+
+
+def _tiled_max(xp, x4, g: _PoolGeom, want_idx: bool):
+    """(N, C, OH, OW) maxima of tiling windows, with the int8 tap indices
+    ((N, C, OH*kh, OW) column in each window row, (N, C, OH, OW) winning row) if wanted.
+
+    Two scans, over each window row's columns and then over its rows: each reads
+    its input once, where one pass per tap of the window would read all of it per tap.
+    """
+    hh = g.oh * g.kh
+    x5 = x4[:, :, :hh, : g.ow * g.kw].reshape(g.n, g.c, hh, g.ow, g.kw)
+    # NOTE: on CuPy, NaN-aware always (checking for NaN would sync with the host)
+    nan = xp is not _CPU_XP
+    while True:
+        m, cols = _scan_max(xp, [x5[..., j] for j in range(g.kw)], want_idx, nan)
+        m5 = m.reshape(g.n, g.c, g.oh, g.kh, g.ow)
+        out, rows = _scan_max(xp, [m5[:, :, :, i] for i in range(g.kh)], want_idx, nan)
+        if not want_idx or nan or not xp.isnan(out).any():
+            return out, (cols, rows)
+        nan = True  # a window holds NaN: again, the last NaN winning
+
+
+def _tiled_grad(xp, idx, gout, g: _PoolGeom):
+    """(N, C, H, W) gradient of tiling windows: gout at each window's winning tap."""
+    cols, rows = idx
+    hh, ww = g.oh * g.kh, g.ow * g.kw
+    gm = xp.empty((g.n, g.c, g.oh, g.kh, g.ow), dtype=gout.dtype)  # to each window row
+    mask = xp.empty(rows.shape, dtype=bool)
+    # NOTE: gout * mask rather than where(mask, gout, 0) (slow on random masks); an
+    # infinite upstream gradient turns the window's other taps into NaN
+    for i in range(g.kh):
+        xp.equal(rows, i, out=mask)
+        xp.multiply(gout, mask, out=gm[:, :, :, i])
+    gm = gm.reshape(g.n, g.c, hh, g.ow)
+    gt = xp.empty((g.n, g.c, hh, ww), dtype=gout.dtype)
+    g5 = gt.reshape(g.n, g.c, hh, g.ow, g.kw)
+    mask = xp.empty(cols.shape, dtype=bool)
+    for j in range(g.kw):
+        xp.equal(cols, j, out=mask)
+        xp.multiply(gm, mask, out=g5[..., j])
+    if hh == g.h and ww == g.w:
+        return gt
+    gx = xp.zeros((g.n, g.c, g.h, g.w), dtype=gout.dtype)
+    gx[:, :, :hh, :ww] = gt
+    return gx
+
+
 class MaxPool2d(_Op):
-    """Max over each window; the gradient goes to the window's (first) maximum."""
+    """Max over each window; the gradient goes to the window's (first) maximum.
+
+    Tiling windows (the common kernel = stride case) keep the winning tap of each
+    window as two small int8 index arrays (``_tiled_max``). Other windows keep the
+    input and a copy of the output, and backward finds each window's first maximum
+    again (``_first_max_grad``), so that a forward under autograd costs what one under
+    no_grad does; windows holding NaN (their gradient goes to the last NaN, as in
+    PyTorch), CuPy (where checking for NaN would sync with the host) and
+    return_indices take the tap index (``_argmax``) instead.
+    """
 
     @staticmethod
     def forward(ctx, x, g, return_indices):
         xp = ctx.xp
-        buf = _padded(xp, x.reshape(g.n, g.c, g.h, g.w), g, float("-inf"))
+        grad = ctx.needs_input_grad[0]
+        x4 = x.reshape(g.n, g.c, g.h, g.w)
+        if grad:
+            ctx.g, ctx.x_shape, ctx.arg, ctx.tiled = g, x.shape, None, None
+        if _tiled(g) and not return_indices:
+            out, idx = _tiled_max(xp, x4, g, grad)
+            if grad:
+                ctx.tiled = idx
+            return out.reshape(g.out_shape)
+        buf = _padded(xp, x4, g, float("-inf"))
         taps = _taps(g)
         out = _tap(buf, g, 0, 0).copy()
         for i, j in taps[1:]:
             xp.maximum(out, _tap(buf, g, i, j), out=out)  # NaN propagates, as in PyTorch
-        if not (return_indices or ctx.needs_input_grad[0]):
-            return out.reshape(g.out_shape)
-        # arg: the tap of each window's max. NOTE: masked assignments (copyto/where)
-        # are slow on random masks; this is all arithmetic on booleans instead.
-        # The first max (PyTorch's choice) sits after the run of taps strictly below it.
-        arg = xp.zeros(out.shape, dtype=_index_dtype(xp, len(taps)))
-        below = xp.ones(out.shape, dtype=bool)
-        less = xp.empty(out.shape, dtype=bool)
-        for i, j in taps[:-1]:
-            xp.less(_tap(buf, g, i, j), out, out=less)
-            below &= less
-            arg += below
-        # a window holding NaN compares below nowhere (arg 0 so far); PyTorch picks its
-        # last NaN: the largest k * isnan(tap k), which is 0 in NaN-free windows
-        nan = xp.isnan(buf)
-        last = xp.zeros(out.shape, dtype=arg.dtype)
-        tap_k = xp.empty(out.shape, dtype=arg.dtype)
-        for k, (i, j) in enumerate(taps[1:], start=1):
-            xp.multiply(_tap(nan, g, i, j), arg.dtype.type(k), out=tap_k)
-            xp.maximum(last, tap_k, out=last)
-        arg += last
-        ctx.g, ctx.arg, ctx.x_shape = g, arg, x.shape
+        arg = _argmax(xp, buf, out, g) if return_indices else None
+        if grad:
+            ctx.arg = arg
+            if arg is None:
+                # NOTE: a copy: PyTorch keeps no output here, so it may be written in place
+                ctx.buf, ctx.out = buf, out.copy()
         out = out.reshape(g.out_shape)
         if not return_indices:
             return out
@@ -201,22 +289,98 @@ class MaxPool2d(_Op):
             return None, None, None
         xp = ctx.xp
         g, arg = ctx.g, ctx.arg
-        gout = gout.reshape(arg.shape)
-        buf = xp.zeros((g.n, g.c, g.hb, g.wb), dtype=gout.dtype)
-        hit = xp.empty(arg.shape, dtype=bool)
-        overlap = _overlapping(g)
-        part = xp.empty(arg.shape, dtype=gout.dtype) if overlap else None
-        # NOTE: gout * hit rather than where(hit, gout, 0) (slow on random masks); an
-        # infinite upstream gradient turns the window's other taps into NaN
-        for k, (i, j) in enumerate(_taps(g)):
-            xp.equal(arg, k, out=hit)
-            view = _tap(buf, g, i, j)
-            if overlap:
-                xp.multiply(gout, hit, out=part)
-                view += part
-            else:
-                xp.multiply(gout, hit, out=view)
-        return _unpadded(xp, buf, g, ctx.x_shape), None, None
+        gout = gout.reshape(g.n, g.c, g.oh, g.ow)
+        if ctx.tiled is not None:
+            return _tiled_grad(xp, ctx.tiled, gout, g).reshape(ctx.x_shape), None, None
+        if arg is None and (xp is not _CPU_XP or xp.isnan(ctx.out).any()):
+            arg = _argmax(xp, ctx.buf, ctx.out, g)
+        if arg is None:
+            gx = _first_max_grad(xp, ctx.buf, ctx.out, gout, g)
+        else:
+            gx = _arg_grad(xp, arg, gout, g)
+        return _unpadded(xp, gx, g, ctx.x_shape), None, None
+
+
+def _argmax(xp, buf, out, g: _PoolGeom):
+    """(N, C, OH, OW) tap index of each window's maximum: the first one, or the last
+    NaN in a window holding NaN (PyTorch's choice)."""
+    taps = _taps(g)
+    # NOTE: masked assignments (copyto/where) are slow on random masks; this is all
+    # arithmetic on booleans instead. The first max sits after the run of taps
+    # strictly below it.
+    arg = xp.zeros(out.shape, dtype=_index_dtype(xp, len(taps)))
+    below = xp.ones(out.shape, dtype=bool)
+    less = xp.empty(out.shape, dtype=bool)
+    for i, j in taps[:-1]:
+        xp.less(_tap(buf, g, i, j), out, out=less)
+        below &= less
+        arg += below
+    # a window holding NaN compares below nowhere (arg 0 so far); PyTorch picks its
+    # last NaN: the largest k * isnan(tap k), which is 0 in NaN-free windows
+    nan = xp.isnan(buf)
+    last = xp.zeros(out.shape, dtype=arg.dtype)
+    tap_k = xp.empty(out.shape, dtype=arg.dtype)
+    for k, (i, j) in enumerate(taps[1:], start=1):
+        xp.multiply(_tap(nan, g, i, j), arg.dtype.type(k), out=tap_k)
+        xp.maximum(last, tap_k, out=last)
+    arg += last
+    return arg
+
+
+def _grad_buffer(xp, g: _PoolGeom, dtype):
+    """(N, C, Hb, Wb) gradient buffer: zeroed unless the windows tile it exactly."""
+    tiled = (
+        not _overlapping(g)
+        and g.hb == g.h == g.oh * g.kh
+        and g.wb == g.w == g.ow * g.kw
+        and g.dh == g.dw == 1
+    )
+    shape = (g.n, g.c, g.hb, g.wb)
+    return xp.empty(shape, dtype=dtype) if tiled else xp.zeros(shape, dtype=dtype)
+
+
+def _first_max_grad(xp, buf, out, gout, g: _PoolGeom):
+    """The (N, C, Hb, Wb) gradient: gout at each window's first tap equal to its max
+    (NaN-free windows only: NaN equals nothing)."""
+    gx = _grad_buffer(xp, g, gout.dtype)
+    hit = xp.empty(out.shape, dtype=bool)
+    taken = xp.empty(out.shape, dtype=bool)  # windows whose max an earlier tap held
+    overlap = _overlapping(g)
+    part = xp.empty(out.shape, dtype=gout.dtype) if overlap else None
+    taps = _taps(g)
+    # NOTE: gout * hit rather than where(hit, gout, 0) (slow on random masks); an
+    # infinite upstream gradient turns the window's other taps into NaN
+    for k, (i, j) in enumerate(taps):
+        mask = taken if k == 0 else hit
+        xp.equal(_tap(buf, g, i, j), out, out=mask)
+        if k:
+            xp.greater(hit, taken, out=hit)  # and no earlier tap: the first max only
+            if k < len(taps) - 1:
+                taken |= hit
+        view = _tap(gx, g, i, j)
+        if overlap:
+            xp.multiply(gout, mask, out=part)
+            view += part
+        else:
+            xp.multiply(gout, mask, out=view)
+    return gx
+
+
+def _arg_grad(xp, arg, gout, g: _PoolGeom):
+    """The (N, C, Hb, Wb) gradient: gout at each window's tap ``arg``."""
+    gx = _grad_buffer(xp, g, gout.dtype)
+    hit = xp.empty(arg.shape, dtype=bool)
+    overlap = _overlapping(g)
+    part = xp.empty(arg.shape, dtype=gout.dtype) if overlap else None
+    for k, (i, j) in enumerate(_taps(g)):
+        xp.equal(arg, k, out=hit)
+        view = _tap(gx, g, i, j)
+        if overlap:
+            xp.multiply(gout, hit, out=part)
+            view += part
+        else:
+            xp.multiply(gout, hit, out=view)
+    return gx
 
 
 # -- average pooling --------------------------------------------------------------------

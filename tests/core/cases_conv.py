@@ -87,6 +87,19 @@ CONV2D = [
         f(3),
     ),
     conv("1x1", lambda lib, x, w, b: F(lib).conv2d(x, w, b), f(2, 3, 3, 3), f(4, 3, 1, 1), f(4)),
+    conv(  # batches of small images run batch-innermost (see core.ops.conv._batch_inner)
+        "batch_padding_dilation",
+        lambda lib, x, w, b: F(lib).conv2d(x, w, b, padding=2, dilation=2),
+        f(2, 2, 5, 5),
+        f(3, 2, 3, 3),
+        f(3),
+    ),
+    conv(
+        "batch_groups_same",
+        lambda lib, x, w: F(lib).conv2d(x, w, padding="same", groups=2),
+        f(2, 4, 4, 4),
+        f(4, 2, 3, 3),
+    ),
     conv(
         "input_grad_only",
         lambda lib, x, w, b: F(lib).conv2d(x, w, b, stride=2, padding=1),
@@ -161,6 +174,11 @@ CONV_TRANSPOSE2D = [
             (f(2, 3, 4), f(2, 2, 2, 2)),
         ),
         (
+            "batch_bias",
+            lambda lib, x, w, b: F(lib).conv_transpose2d(x, w, b),
+            (f(2, 3, 3, 3), f(3, 2, 3, 3), f(2)),
+        ),
+        (
             "weight_grad_only",
             lambda lib, x, w: F(lib).conv_transpose2d(x, w, stride=2, padding=1),
             (fixed(1, 2, 3, 3), f(2, 2, 3, 3)),
@@ -175,6 +193,12 @@ def pool(name, fn, *args, op) -> OpCase:
 
 MAX_POOL2D = [
     pool("max_pool2d/2x2", lambda lib, x: F(lib).max_pool2d(x, 2), f(2, 2, 4, 4), op="MaxPool2d"),
+    pool(
+        "max_pool2d/tiled_2x3_uncovered_edges",
+        lambda lib, x: F(lib).max_pool2d(x, (2, 3)),
+        f(2, 2, 5, 7),
+        op="MaxPool2d",
+    ),
     pool(
         "max_pool2d/k3_s2_p1",
         lambda lib, x: F(lib).max_pool2d(x, 3, stride=2, padding=1),

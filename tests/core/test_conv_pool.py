@@ -318,6 +318,34 @@ def test_max_pool_nan_windows_match_pytorch():
         np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())  # PyTorch: the last NaN
 
 
+@pytest.mark.parametrize(
+    "args", [(2,), ((2, 3),), (3, 2, 1)], ids=["tiled", "tiled_2x3", "k3_s2_p1"]
+)
+def test_max_pool_gradient_in_nan_windows_goes_to_the_last_nan(args):
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(5).standard_normal((2, 2, 6, 6))
+    data[0, 0, 0, 1] = data[0, 0, 1, 0] = data[1, 1, 4, 4] = np.nan  # two NaNs in one window
+    up = np.random.default_rng(6).standard_normal(
+        torch.nn.functional.max_pool2d(torch.tensor(data), *args).shape
+    )
+    x, xt = core.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    F.max_pool2d(x, *args).backward(core.tensor(up))
+    torch.nn.functional.max_pool2d(xt, *args).backward(torch.tensor(up))
+    np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
+
+
+@pytest.mark.parametrize("args", [(2,), (3, 2, 1)], ids=["tiled", "k3_s2_p1"])
+def test_max_pool_output_may_be_changed_in_place_before_backward(args):
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(8).standard_normal((2, 3, 6, 6))
+    x, xt = core.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    for lib, t in ((core, x), (torch, xt)):
+        out = lib.nn.functional.max_pool2d(t, *args)
+        out.mul_(-3.0)  # PyTorch keeps no output here: backward must not need it
+        out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
+
+
 # -- PyTorch parity --------------------------------------------------------------------------
 
 
@@ -325,6 +353,9 @@ def test_max_pool_nan_windows_match_pytorch():
     ("kernel", "stride", "padding", "dilation", "ceil_mode"),
     [
         (2, None, 0, 1, False),
+        ((2, 3), None, 0, 1, False),  # windows tiling all but the last row and columns
+        ((3, 1), (3, 1), 0, 1, True),
+        (3, None, 0, 1, False),
         (3, 2, 1, 1, True),
         ((2, 3), (1, 2), (1, 0), (2, 1), False),
         (3, 3, 1, 1, True),
@@ -409,28 +440,99 @@ def _conv_grads(fn, *arrays):
     return [out.detach().numpy()] + [t.grad.numpy() for t in ts]
 
 
+@pytest.mark.parametrize("layout", ["nchw", "chwn"])
 @pytest.mark.parametrize(
     "fn",
     [
         lambda x, w, b: F.conv2d(x, w, b, stride=(1, 2), padding=1, groups=2),
+        lambda x, w, b: F.conv2d(x, w, b, padding=(2, 1), dilation=(1, 2), groups=2),
         lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, groups=2),
+        lambda x, w, b: F.conv_transpose2d(x, w, b, padding=1, dilation=2, groups=2),
     ],
-    ids=["conv2d", "conv_transpose2d"],
+    ids=["conv2d_strided", "conv2d", "conv_transpose2d_strided", "conv_transpose2d"],
 )
-def test_results_do_not_depend_on_batch_chunking(monkeypatch, fn):
+def test_results_do_not_depend_on_batch_chunking(monkeypatch, fn, layout):
     import core.ops.conv as conv_module
 
+    monkeypatch.setattr(conv_module, "_LAYOUT", layout)
     rng = np.random.default_rng(0)
     arrays = (
         rng.standard_normal((5, 4, 6, 7)),
         rng.standard_normal((4, 2, 3, 3)),
         rng.standard_normal(4),
     )
-    whole = _conv_grads(fn, *arrays)
-    monkeypatch.setattr(conv_module, "_CHUNK", 1)  # one image per chunk
+    whole = _conv_grads(fn, *arrays)  # one chunk: the forward keeps its columns
+    monkeypatch.setattr(conv_module, "_CHUNK", 1)  # one image per chunk: recomputed
     chunked = _conv_grads(fn, *arrays)
     for a, b in zip(whole, chunked, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+LAYOUT_CASES = [
+    ((3, 4, 9, 8), (6, 4, 3, 3), {"padding": 1}),
+    (
+        (3, 4, 9, 8),
+        (6, 2, 3, 2),
+        {"stride": (2, 1), "padding": (1, 0), "dilation": (1, 2), "groups": 2},
+    ),
+    ((2, 3, 7, 7), (6, 1, 5, 5), {"padding": "same", "groups": 3}),
+    ((4, 2, 6, 5), (5, 2, 2, 4), {"padding": "same", "dilation": (2, 1)}),  # uneven padding
+    ((3, 6, 5, 8), (4, 6, 1, 1), {}),  # the output grid is the input's
+    ((2, 3, 10, 9), (4, 3, 3, 3), {"stride": 3}),
+]
+
+
+@pytest.mark.parametrize("layout", ["nchw", "chwn"])
+@pytest.mark.parametrize(("shape", "wshape", "kwargs"), LAYOUT_CASES)
+def test_conv2d_in_either_layout_matches_pytorch(monkeypatch, layout, shape, wshape, kwargs):
+    torch = pytest.importorskip("torch")
+    import core.ops.conv as conv_module
+
+    monkeypatch.setattr(conv_module, "_LAYOUT", layout)
+    rng = np.random.default_rng(2)
+    arrays = (
+        rng.standard_normal(shape),
+        rng.standard_normal(wshape),
+        rng.standard_normal(wshape[0]),
+    )
+    mine = _conv_grads(lambda x, w, b: F.conv2d(x, w, b, **kwargs), *arrays)
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = torch.nn.functional.conv2d(*ts, **kwargs)
+    out.backward(torch.tensor(np.random.default_rng(7).standard_normal(out.shape)))
+    theirs = [out.detach().numpy()] + [t.grad.numpy() for t in ts]
+    for a, b in zip(mine, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_conv2d_picks_the_layout_with_fewer_copied_runs():
+    from core.ops.conv import _batch_inner, _conv_geometry
+
+    def geometry(shape, wshape):
+        return _conv_geometry("conv2d", 2, rand(*shape), rand(*wshape), None, 1, 0, 1, 1)
+
+    # LeNet: 28x28 rows are long enough batch-major; 10x10 ones go batch-innermost
+    assert not _batch_inner(geometry((64, 1, 28, 28), (6, 1, 5, 5)), 64)
+    assert _batch_inner(geometry((64, 6, 14, 14), (16, 6, 5, 5)), 64)
+    assert not _batch_inner(geometry((1, 6, 14, 14), (16, 6, 5, 5)), 1)  # nothing to gain
+
+
+def test_kept_columns_are_private_to_their_graph():
+    """Columns a forward keeps for its weight gradient live in pooled buffers: a buffer
+    must not be handed out again while a graph that needs it is alive."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    xs = [rng.standard_normal((4, 3, 6, 6)).astype(np.float32) for _ in range(3)]
+    w_np = rng.standard_normal((5, 3, 3, 3)).astype(np.float32)
+    w = core.tensor(w_np, requires_grad=True)
+    outs = [F.conv2d(core.tensor(x), w, padding=1) for x in xs[:2]]
+    outs[0].sum().backward(retain_graph=True)
+    F.conv2d(core.tensor(xs[2]), w, padding=1)  # a third forward while both are alive
+    outs[1].sum().backward()
+    outs[0].sum().backward()  # the retained graph, again
+    wt = torch.tensor(w_np, requires_grad=True)
+    for x in (xs[0], xs[1], xs[0]):
+        torch.nn.functional.conv2d(torch.tensor(x), wt, padding=1).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), wt.grad.numpy(), rtol=1e-4, atol=1e-3)
 
 
 def test_outputs_are_not_views_of_reused_scratch():
