@@ -147,6 +147,26 @@ from core.ops import (
     var,
     where,
 )
+from core.ops.extra import (
+    broadcast_shapes,
+    broadcast_tensors,
+    clamp_max,
+    clamp_min,
+    cumprod,
+    diag,
+    isclose,
+    log2,
+    log10,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    masked_select,
+    repeat_interleave,
+    roll,
+    tile,
+)
+from core.ops.sampling import bernoulli, multinomial
 from core.random import (
     Generator,
     default_generator,
@@ -156,6 +176,7 @@ from core.random import (
     seed,
     set_rng_state,
 )
+from core.size import Size
 
 __version__ = "0.1.0"
 
@@ -205,6 +226,7 @@ def equal(input: Tensor, other: Tensor):
 
 
 import core.datasets  # noqa: E402 - core.datasets / core.utils.data as attributes, as in torch
+import core.distributions  # noqa: E402, F401 - core.distributions as an attribute, as in torch
 import core.nn  # noqa: E402, F401 - core.nn.functional as an attribute, as torch.nn is
 import core.optim  # noqa: E402, F401 - core.optim as an attribute, as torch.optim is
 import core.utils  # noqa: E402

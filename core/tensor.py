@@ -782,6 +782,8 @@ class Tensor:
     def bernoulli_(self, p: float = 0.5, *, generator=None) -> Tensor:
         from core import random as _random
 
+        if isinstance(p, Tensor):  # per-element probabilities, broadcast to self
+            p = _backend.to_numpy(p._data)
         sample = _random.uniform(self.shape, 0.0, 1.0, generator) < p
         return self._fill_random(sample, "bernoulli_")
 

@@ -5,13 +5,16 @@ side by side); this module gathers their public names.
 """
 
 from core.ops.activation import *  # noqa: F403
+from core.ops.adaptive_pool import *  # noqa: F403
 from core.ops.attention import *  # noqa: F403
 from core.ops.conv import *  # noqa: F403
+from core.ops.distance import *  # noqa: F403
 from core.ops.linalg import Linear as _Linear
 from core.ops.linalg import Matmul as _Matmul
 from core.ops.loss import *  # noqa: F403
 from core.ops.norm import *  # noqa: F403
 from core.ops.pool import *  # noqa: F403
+from core.ops.pool1d import *  # noqa: F403
 from core.tensor import Tensor as _Tensor
 
 

@@ -1182,3 +1182,7 @@ def _bind_new() -> None:
 
 
 _bind_methods()
+
+# NOTE: last: these modules use the functions above (and bind their Tensor methods)
+from core.ops.extra import *  # noqa: E402, F403
+from core.ops.sampling import *  # noqa: E402, F403

@@ -19,6 +19,8 @@ from core.ops._util import (
     amax,
     asum,
     meta,
+    quietly,
+    result_type,
     row_max,
     row_sum,
     stable_sigmoid,
@@ -36,6 +38,7 @@ __all__ = [
     "nll_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "kl_div",
     "one_hot",
 ]
 
@@ -786,6 +789,84 @@ def binary_cross_entropy_with_logits(
             _broadcasts_to(name, arg, t, input)
             _no_grad_for(name, arg, t)
     return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
+
+
+# -- Kullback-Leibler divergence ------------------------------------------------------
+class KlDiv(_Op):
+    """target * (log(target) - input) (0 where target is 0), or with log_target
+    exp(target) * (target - input): input holds log-probabilities. 'batchmean' divides
+    the sum by the batch size (input's dim 0)."""
+
+    @staticmethod
+    @quietly
+    def forward(ctx, x, t, reduction, log_target):
+        xp = ctx.xp
+        if log_target:
+            et = xp.exp(t)
+            loss = et * (t - x)
+            ctx.et = et
+        else:
+            loss = xp.where(t == 0, 0, t * xp.log(t)) - t * x  # xlogy(t, t) - t x
+        loss = loss.astype(result_type(x, t), copy=False)
+        if reduction == "batchmean":
+            denom = x.shape[0] if x.ndim else 1
+            out = xp.asarray(loss.sum() / denom)
+        else:
+            denom = loss.size
+            out = _reduce(xp, loss, reduction)
+        ctx.x, ctx.t, ctx.log_target = x, t, log_target
+        ctx.scale = 1 if reduction in ("none", "sum") else denom
+        ctx.m, ctx.lshape = (meta(x), meta(t)), loss.shape
+        return out
+
+    @staticmethod
+    @quietly
+    def backward(ctx, g):
+        xp = ctx.xp
+        x, t = ctx.x, ctx.t
+        coef = g / ctx.scale if ctx.scale != 1 else g
+        nx, nt = ctx.needs_input_grad[:2]
+        gx = gt = None
+        if nx:
+            w = ctx.et if ctx.log_target else t
+            gx = unbroadcast(xp.broadcast_to(-coef * w, ctx.lshape), ctx.m[0])
+        if nt:
+            if ctx.log_target:
+                d = ctx.et * (t - x + 1)
+            else:  # PyTorch's xlogy gradient: nan at target 0
+                d = xp.where(t == 0, xp.nan, xp.log(t) + 1 - x)
+            gt = unbroadcast(xp.broadcast_to(coef * d, ctx.lshape), ctx.m[1])
+        return gx, gt, None, None
+
+
+def kl_div(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
+    """KL(target || exp(input)) pointwise, reduced: input holds log-probabilities,
+    target probabilities (log-probabilities with log_target). 'batchmean' (sum / batch
+    size) is the true KL divergence; 'mean' divides by every element (PyTorch warns)."""
+    if size_average is not None or reduce is not None:
+        raise TypeError("kl_div: size_average and reduce are not supported; use reduction=")
+    if reduction not in ("none", "mean", "sum", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.",
+            UserWarning,
+            stacklevel=2,
+        )
+    _check_float_input("kl_div", input)
+    _check_float_input("kl_div", target)
+    _broadcast_shape("kl_div", input.shape, target.shape)
+    return KlDiv.apply(input, target, reduction, bool(log_target))
 
 
 # -- targets -------------------------------------------------------------------------

@@ -24,6 +24,7 @@ __all__ = [
     "NLLLoss",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "KLDivLoss",
 ]
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -189,3 +190,26 @@ class BCEWithLogitsLoss(_Loss):
         return F.binary_cross_entropy_with_logits(
             input, target, self.weight, pos_weight=self.pos_weight, reduction=self.reduction
         )
+
+
+class KLDivLoss(_Loss):
+    """KL(target || exp(input)) of log-probabilities input; reduction also takes
+    'batchmean' (sum / batch size: the true KL divergence), and log_target=True takes
+    log-probabilities as target."""
+
+    def __init__(
+        self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False
+    ) -> None:
+        if size_average is not None or reduce is not None:
+            reduction = _legacy_reduction(size_average, reduce)
+        if reduction not in (*_REDUCTIONS, "batchmean"):
+            raise ValueError(
+                f"{reduction} is not a valid value for reduction: KLDivLoss expects "
+                "reduction='none', 'mean', 'sum' or 'batchmean'"
+            )
+        Module.__init__(self)
+        self.reduction = reduction
+        self.log_target = log_target
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

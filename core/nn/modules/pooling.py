@@ -1,7 +1,5 @@
-"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d.
-
-The 1-D layers run the 2-D ops on a unit-height view: (N, C, L) -> (N, C, 1, L).
-"""
+"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d,
+AdaptiveMaxPool1d/2d (thin Modules over core.nn.functional)."""
 
 from __future__ import annotations
 
@@ -16,25 +14,13 @@ __all__ = [
     "AvgPool2d",
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
 ]
 
 
 def _single(value) -> tuple:
     return tuple(value) if isinstance(value, tuple | list) else (value,)
-
-
-def _one(value, name: str, what: str) -> int:
-    """The single int of a 1-D pooling argument (an int or a 1-tuple)."""
-    if isinstance(value, tuple | list):
-        if len(value) != 1:
-            raise RuntimeError(f"{name}: {what} must be a single int, got {tuple(value)}")
-        value = value[0]
-    return value
-
-
-def _check_1d(name: str, input: Tensor) -> None:
-    if input.ndim not in (2, 3):
-        raise RuntimeError(f"{name}() Expected 2D or 3D input tensor, but got {list(input.shape)}")
 
 
 class _MaxPoolNd(Module):
@@ -67,21 +53,15 @@ class MaxPool1d(_MaxPoolNd):
     return_indices, also the argmax positions along L."""
 
     def forward(self, input: Tensor):
-        name = "max_pool1d"
-        _check_1d(name, input)
-        out = F.max_pool2d(
-            input.unsqueeze(-2),
-            (1, _one(self.kernel_size, name, "kernel_size")),
-            (1, _one(self.stride, name, "stride")),
-            (0, _one(self.padding, name, "padding")),
-            (1, _one(self.dilation, name, "dilation")),
+        return F.max_pool1d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
             ceil_mode=self.ceil_mode,
             return_indices=self.return_indices,
         )
-        if self.return_indices:
-            values, indices = out
-            return values.squeeze(-2), indices.squeeze(-2)  # H == 1: the index is along L
-        return out.squeeze(-2)
 
 
 class MaxPool2d(_MaxPoolNd):
@@ -123,17 +103,14 @@ class AvgPool1d(_AvgPoolNd):
         self.count_include_pad = count_include_pad
 
     def forward(self, input: Tensor) -> Tensor:
-        name = "avg_pool1d"
-        _check_1d(name, input)
-        out = F.avg_pool2d(
-            input.unsqueeze(-2),
-            (1, _one(self.kernel_size, name, "kernel_size")),
-            (1, _one(self.stride, name, "stride")),
-            (0, _one(self.padding, name, "padding")),
+        return F.avg_pool1d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
             self.ceil_mode,
             self.count_include_pad,
         )
-        return out.squeeze(-2)
 
 
 class AvgPool2d(_AvgPoolNd):
@@ -181,9 +158,7 @@ class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """Average pooling of (N, C, L) or (C, L) to output_size along L."""
 
     def forward(self, input: Tensor) -> Tensor:
-        _check_1d("adaptive_avg_pool1d", input)
-        size = _one(self.output_size, "adaptive_avg_pool1d", "output_size")
-        return F.adaptive_avg_pool2d(input.unsqueeze(-2), (1, size)).squeeze(-2)
+        return F.adaptive_avg_pool1d(input, self.output_size)
 
 
 class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
@@ -192,3 +167,30 @@ class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.adaptive_avg_pool2d(input, self.output_size)
+
+
+class _AdaptiveMaxPoolNd(Module):
+    def __init__(self, output_size, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """Max pooling of (N, C, L) or (C, L) to output_size along L; with return_indices,
+    also the position along L of each max."""
+
+    def forward(self, input: Tensor):
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """Max pooling of (N, C, H, W) or (C, H, W) to output_size (an int, a pair, or None
+    in a pair to keep that input size); with return_indices, also the flat h * W + w
+    index of each max."""
+
+    def forward(self, input: Tensor):
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)

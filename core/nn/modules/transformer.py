@@ -18,7 +18,7 @@ from core.ops import triu
 from core.ops.attention import _float_mask
 from core.tensor import Tensor
 
-__all__ = ["TransformerEncoderLayer", "TransformerEncoder"]
+__all__ = ["Transformer", "TransformerEncoderLayer", "TransformerEncoder"]
 
 
 def _get_activation_fn(activation: str) -> Callable[[Tensor], Tensor]:
@@ -181,3 +181,21 @@ class TransformerEncoder(Module):
         if self.norm is not None:
             output = self.norm(output)
         return output
+
+
+class Transformer(Module):
+    """Not implemented (no decoder yet): only PyTorch's static helper
+    ``Transformer.generate_square_subsequent_mask(sz)`` is available here, for scripts
+    that build their model from TransformerEncoder."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        raise NotImplementedError(
+            "core.nn.Transformer (the encoder-decoder model) is not implemented; build the "
+            "model from core.nn.TransformerEncoder / TransformerEncoderLayer. The static "
+            "core.nn.Transformer.generate_square_subsequent_mask(sz) is available."
+        )
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
+        """The (sz, sz) causal mask: -inf above the diagonal, 0.0 elsewhere."""
+        return _generate_square_subsequent_mask(sz, device=device, dtype=dtype)

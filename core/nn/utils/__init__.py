@@ -1,6 +1,7 @@
-"""Utilities of ``core.nn`` (as torch.nn.utils): gradient clipping and parameter
-flattening."""
+"""Utilities of ``core.nn`` (as torch.nn.utils): gradient clipping, parameter
+flattening, and padding of variable-length sequences (``rnn``)."""
 
+from core.nn.utils import rnn  # noqa: F401 - core.nn.utils.rnn as an attribute, as in torch
 from core.nn.utils.clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
