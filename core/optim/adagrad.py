@@ -2,10 +2,39 @@
 
 from __future__ import annotations
 
-from core.optim.optimizer import Optimizer, _check_nonneg, _step_tensor, _xp, _zeros_state
+from core.optim._foreach import Batch, grad_in, packable
+from core.optim.optimizer import (
+    Optimizer,
+    _check_nonneg,
+    _step_tensor,
+    _xp,
+    _zeros_state,
+)
 from core.tensor import _bump_version
 
 __all__ = ["Adagrad"]
+
+_KEYS = ("sum",)
+
+
+def _clr(lr: float, lr_decay: float, step: float) -> float:
+    """The learning rate at a step (the count after this update)."""
+    return lr / (1 + (step - 1) * lr_decay)
+
+
+def _adagrad(xp, c, t, u, d, g, s) -> None:
+    """One Adagrad update of parameter d in place (its gradient g, running sum s of
+    squares), with work arrays t and u (u: for weight decay or maximize only)."""
+    eps, neg_clr, weight_decay, maximize = c
+    if u is not None:
+        g = grad_in(xp, d, g, weight_decay, maximize, u)
+    xp.multiply(g, g, t)  # s += g * g
+    xp.add(s, t, s)
+    xp.sqrt(s, t)
+    xp.add(t, eps, t)  # std
+    xp.divide(g, t, t)
+    xp.multiply(t, neg_clr, t)
+    xp.add(d, t, d)
 
 
 class Adagrad(Optimizer):
@@ -69,17 +98,21 @@ class Adagrad(Optimizer):
         """One Adagrad step on every parameter that has a gradient."""
         loss = None if closure is None else self._loss(closure)
         state = self.state
-        for group in self.param_groups:
+        batch = Batch()
+        for index, group in enumerate(self.param_groups):
             lr = group["lr"]
             lr_decay = group["lr_decay"]
             eps = group["eps"]
             weight_decay = group["weight_decay"]
             maximize = group["maximize"]
+            wd = weight_decay if weight_decay != 0 else None
+            ntmp = 2 if wd is not None or maximize else 1
+            consts, consts_step = None, None
+            small, states, steps = [], [], []
             for p in group["params"]:
                 gt = p._grad
                 if gt is None:
                     continue
-                xp = _xp(p)
                 st = state[p]
                 if not st:  # a group added after construction
                     st = self._init_state(p, group)
@@ -88,17 +121,33 @@ class Adagrad(Optimizer):
                 sd[()] = step
                 d = p._data
                 g = gt._data
-                if weight_decay != 0 or maximize:
-                    g = self._grad_in(xp, p, g, weight_decay, maximize)
-                clr = lr / (1 + (step - 1) * lr_decay)
-                s = st["sum"]._data
-                t = self._buf(xp, d)
-                xp.multiply(g, g, out=t)  # s += g * g
-                xp.add(s, t, out=s)
-                xp.sqrt(s, out=t)
-                xp.add(t, eps, out=t)  # std
-                xp.divide(g, t, out=t)
-                xp.multiply(t, -clr, out=t)
-                xp.add(d, t, out=d)
-                _bump_version(p)
+                if packable(d, g):
+                    small.append(p)
+                    states.append(st)
+                    steps.append(step)
+                    continue
+                if step != consts_step:
+                    consts_step = step
+                    consts = (eps, -_clr(lr, lr_decay, step), wd, maximize)
+                arrays = (d, g, st["sum"]._data)
+                if p._device == "cpu":
+                    batch.add(p, _adagrad, consts, ntmp, arrays)
+                else:
+                    self._update_now(_xp(p), _adagrad, consts, ntmp, arrays)
+                    _bump_version(p)
+            if small:
+                by_step = {s: (eps, -_clr(lr, lr_decay, s), wd, maximize) for s in set(steps)}
+                self._add_small(
+                    batch,
+                    index,
+                    small,
+                    states,
+                    _KEYS,
+                    _adagrad,
+                    ntmp,
+                    wd is not None,
+                    steps,
+                    by_step,
+                )
+        batch.run()
         return loss

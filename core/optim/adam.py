@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from core.optim._foreach import Batch, grad_in, lerp_, lerp_weight, packable
 from core.optim.optimizer import (
-    _NUMPY,
     Optimizer,
     _check_nonneg,
     _fused_kernel,
@@ -15,17 +15,50 @@ from core.tensor import _bump_version
 
 __all__ = ["Adam"]
 
+_KEYS = ("exp_avg", "exp_avg_sq")
+_KEYS_AMSGRAD = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 
-def _lerp_(xp, a, b, weight: float, tmp) -> None:
-    """a += weight * (b - a) in place, with PyTorch's two forms of lerp (the second,
-    b - (b - a) * (1 - weight), is the more accurate one for weights of 0.5 or more)."""
-    xp.subtract(b, a, out=tmp)
-    if abs(weight) < 0.5:
-        xp.multiply(tmp, weight, out=tmp)
-        xp.add(a, tmp, out=a)
-    else:
-        xp.multiply(tmp, 1 - weight, out=tmp)
-        xp.subtract(b, tmp, out=a)
+
+def _adam(xp, c, t, u, d, g, m, v, vmax=None) -> None:
+    """One Adam update of parameter d in place (its gradient g, moments m, v and, with
+    amsgrad, vmax), with work arrays t and u (u: for L2 decay or maximize only)."""
+    w1, small, beta2, c2, bias_correction2_sqrt, eps, neg_step_size, l2, maximize, decay = c
+    if decay is not None:  # decoupled weight decay (AdamW)
+        xp.multiply(d, decay, d)
+    if u is not None:
+        g = grad_in(xp, d, g, l2, maximize, u)
+    lerp_(xp, m, g, w1, small, t)  # m = lerp(m, g, 1 - beta1)
+    xp.multiply(v, beta2, v)  # v = beta2 * v + (1 - beta2) * g * g
+    xp.multiply(g, c2, t)
+    xp.multiply(t, g, t)
+    xp.add(v, t, v)
+    if vmax is not None:
+        xp.maximum(vmax, v, out=vmax)  # (a positional out is deprecated for maximum)
+    xp.sqrt(v if vmax is None else vmax, t)
+    xp.divide(t, bias_correction2_sqrt, t)  # denom
+    xp.add(t, eps, t)
+    xp.divide(m, t, t)
+    xp.multiply(t, neg_step_size, t)
+    xp.add(d, t, d)
+
+
+def _consts(lr, beta1, beta2, eps, l2, maximize, decay, step: float) -> tuple:
+    """The constants of _adam at a step (the count after this update)."""
+    step_size = lr / (1 - beta1**step)
+    bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+    w1, small = lerp_weight(1 - beta1)
+    return (
+        w1,
+        small,
+        beta2,
+        1 - beta2,
+        bias_correction2_sqrt,
+        eps,
+        -step_size,
+        l2,
+        maximize,
+        decay,
+    )
 
 
 # On "cuda" one fused kernel per parameter does the whole update (m, v, the denominator
@@ -47,7 +80,9 @@ def _cuda_adam_kernel(xp, amsgrad: bool):
         "T g, T w1, T one_minus_w1, bool small, T beta2, T c2, T bc2_sqrt, T eps, T neg_step_size",
         "T p, T m, T v" + (", T vmax" if amsgrad else ""),
         _CUDA_ADAM.format(
-            maximum="vmax = max(vmax, v);" if amsgrad else "",
+            # NOTE: numpy.maximum's NaN rule (as the CPU and PyTorch), not CUDA's max()
+            # of floats (fmaxf), which drops a NaN operand
+            maximum="vmax = (v > vmax || v != v) ? v : vmax;" if amsgrad else "",
             second="vmax" if amsgrad else "v",
         ),
     )
@@ -119,7 +154,8 @@ class Adam(Optimizer):
         """One Adam step on every parameter that has a gradient."""
         loss = None if closure is None else self._loss(closure)
         state = self.state
-        for group in self.param_groups:
+        batch = Batch()
+        for index, group in enumerate(self.param_groups):
             lr = group["lr"]
             beta1, beta2 = group["betas"]
             eps = group["eps"]
@@ -127,14 +163,16 @@ class Adam(Optimizer):
             amsgrad = group["amsgrad"]
             maximize = group["maximize"]
             decoupled = group["decoupled_weight_decay"]
-            l2 = 0 if decoupled else weight_decay
-            w1 = 1 - beta1
-            c2 = 1 - beta2
+            l2 = weight_decay if weight_decay != 0 and not decoupled else None
+            decay = 1 - lr * weight_decay if weight_decay != 0 and decoupled else None
+            ntmp = 2 if l2 is not None or maximize else 1
+            keys = _KEYS_AMSGRAD if amsgrad else _KEYS
+            consts, consts_step = None, None
+            small, states, steps = [], [], []
             for p in group["params"]:
                 gt = p._grad
                 if gt is None:
                     continue
-                xp = _xp(p)
                 st = state[p]
                 if not st:
                     st["step"] = _step_tensor()
@@ -142,44 +180,51 @@ class Adam(Optimizer):
                     st["exp_avg_sq"] = _zeros_state(p)
                     if amsgrad:
                         st["max_exp_avg_sq"] = _zeros_state(p)
+                elif amsgrad and "max_exp_avg_sq" not in st:
+                    st["max_exp_avg_sq"] = _zeros_state(p)
                 sd = st["step"]._data
                 step = float(sd) + 1.0
                 sd[()] = step
                 d = p._data
                 g = gt._data
-                if decoupled and weight_decay != 0:
-                    xp.multiply(d, 1 - lr * weight_decay, out=d)
-                if l2 != 0 or maximize:
-                    g = self._grad_in(xp, p, g, l2, maximize)
-                m = st["exp_avg"]._data
-                v = st["exp_avg_sq"]._data
-                step_size = lr / (1 - beta1**step)
-                bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-                vmax = None
-                if amsgrad:
-                    vmax = st.get("max_exp_avg_sq")
-                    if vmax is None:
-                        vmax = st["max_exp_avg_sq"] = _zeros_state(p)
-                    vmax = vmax._data
-                kernel = None if xp is _NUMPY else _cuda_adam_kernel(xp, amsgrad)
-                if kernel is not None:
-                    small = abs(w1) < 0.5
-                    args = (g, w1, 1 - w1, small, beta2, c2, bias_correction2_sqrt, eps)
-                    kernel(*args, -step_size, d, m, v, *(() if vmax is None else (vmax,)))
+                if packable(d, g):
+                    small.append(p)
+                    states.append(st)
+                    steps.append(step)
+                    continue
+                if step != consts_step:
+                    consts_step = step
+                    consts = _consts(lr, beta1, beta2, eps, l2, maximize, decay, step)
+                arrays = (d, g, *[st[k]._data for k in keys])
+                if p._device == "cpu":
+                    batch.add(p, _adam, consts, ntmp, arrays)
                 else:
-                    t = self._buf(xp, d)
-                    _lerp_(xp, m, g, w1, t)
-                    xp.multiply(v, beta2, out=v)  # v = beta2 * v + (1 - beta2) * g * g
-                    xp.multiply(g, c2, out=t)
-                    xp.multiply(t, g, out=t)
-                    xp.add(v, t, out=v)
-                    if vmax is not None:
-                        xp.maximum(vmax, v, out=vmax)
-                    xp.sqrt(v if vmax is None else vmax, out=t)
-                    xp.divide(t, bias_correction2_sqrt, out=t)  # denom
-                    xp.add(t, eps, out=t)
-                    xp.divide(m, t, out=t)
-                    xp.multiply(t, -step_size, out=t)
-                    xp.add(d, t, out=d)
-                _bump_version(p)
+                    self._step_off_cpu(p, consts, ntmp, arrays)
+            if small:
+                reads_param = decay is not None or l2 is not None
+                by_step = {
+                    s: _consts(lr, beta1, beta2, eps, l2, maximize, decay, s) for s in set(steps)
+                }
+                self._add_small(
+                    batch, index, small, states, keys, _adam, ntmp, reads_param, steps, by_step
+                )
+        batch.run()
         return loss
+
+    def _step_off_cpu(self, p, consts, ntmp: int, arrays: tuple) -> None:
+        """The update of a parameter off the CPU: one fused kernel (the CPU's ufuncs
+        where the array module has no elementwise kernels)."""
+        xp = _xp(p)
+        kernel = _cuda_adam_kernel(xp, len(arrays) == 5)
+        if kernel is None:
+            self._update_now(xp, _adam, consts, ntmp, arrays)
+        else:
+            d, g, *moments = arrays
+            w1, small, beta2, c2, bc2_sqrt, eps, neg_step_size, l2, maximize, decay = consts
+            if decay is not None:
+                xp.multiply(d, decay, d)
+            if ntmp > 1:
+                g = grad_in(xp, d, g, l2, maximize, self._buf(xp, g, 1))
+            # w1 (lerp_weight's) is the weight of the lerp form that `small` selects
+            kernel(g, w1, w1, small, beta2, c2, bc2_sqrt, eps, neg_step_size, d, *moments)
+        _bump_version(p)

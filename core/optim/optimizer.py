@@ -1,20 +1,23 @@
 """Optimizer: the base of core.optim, with PyTorch's param groups, state and state_dict.
 
-Subclasses update parameters in place on their backend arrays (numpy or CuPy) with
-``out=`` ufuncs, or on "cuda" one fused CuPy kernel per parameter (Adam, SGD with
-momentum): no Tensor is created and no graph is built per step.
+Subclasses update parameters in place on their backend arrays: on the CPU with chains
+of numpy ``out=`` ufuncs run by ``core.optim._foreach`` (large parameters in cache-sized
+pieces, on worker threads; small ones packed into one flat array per group), on "cuda"
+with one fused CuPy kernel per parameter (Adam, SGD with momentum) or the same ufuncs:
+no Tensor is created and no graph is built per step.
 """
 
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from itertools import chain
 from typing import Any
 
 from core import backend as _backend
 from core.autograd.grad_mode import enable_grad
+from core.optim._foreach import Batch, Pack
 from core.tensor import Tensor, _bump_version, _make
 
 __all__ = ["Optimizer", "required"]
@@ -98,6 +101,7 @@ class Optimizer:
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         self._scratch: dict = {}  # (shape, dtype, array type, slot) -> work array
+        self._packs: dict[int, Pack] = {}  # group index -> its small parameters' Pack
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -113,6 +117,7 @@ class Optimizer:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.__dict__.setdefault("_scratch", {})
+        self._packs = {}  # the state tensors are new ones
 
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]
@@ -230,31 +235,64 @@ class Optimizer:
             return closure()
 
     # -- helpers for the subclasses' in-place kernels ------------------------------------
+    def _add_small(
+        self,
+        batch: Batch,
+        index: int,
+        params: list,
+        states: list,
+        keys: tuple[str, ...],
+        fn,
+        ntmp: int,
+        reads_param: bool,
+        phases: list | None,
+        consts: dict,
+    ) -> None:
+        """Add to batch the updates ``fn`` of the small CPU parameters of group
+        ``index`` (with gradients; ``states``: theirs, holding the arrays ``keys``): as
+        one Pack those of the first one's dtype and of the most common phase (the step
+        count, or what else selects the constants ``consts[phase]`` of their update;
+        None for all when phases is None), the others one by one."""
+        phase = None if phases is None else phases[0]
+        dtype = params[0]._data.dtype
+        if phases is not None and any(s != phase for s in phases):
+            phase = Counter(phases).most_common(1)[0][0]
+        members = [
+            i
+            for i, p in enumerate(params)
+            if p._data.dtype == dtype and (phases is None or phases[i] == phase)
+        ]
+        rest = range(len(params))
+        if len(members) > 1:
+            if len(members) < len(params):
+                rest = sorted(set(rest) - set(members))
+                params_in, states_in = [params[i] for i in members], [states[i] for i in members]
+            else:
+                rest, params_in, states_in = (), params, states
+            pack = self._packs.get(index)
+            if pack is None or not pack.matches(params_in, states_in, keys):
+                pack = self._packs[index] = Pack(params_in, states_in, keys)
+            batch.add_pack(pack, fn, consts[phase], ntmp, reads_param)
+        for i in rest:
+            p, st = params[i], states[i]
+            arrays = (p._data, p._grad._data, *[st[k]._data for k in keys])
+            batch.add(p, fn, consts[None if phases is None else phases[i]], ntmp, arrays)
+
     def _buf(self, xp, d, slot: int = 0):
-        """A work array of xp shaped like array d. Parameters of one shape share it
-        (steps run one parameter at a time); ``slot`` tells apart those used together."""
+        """A work array of xp shaped like array d, for updates off the CPU (those on the
+        CPU have per-thread ones). Parameters of one shape share it (they update one at
+        a time); ``slot`` tells apart those used together."""
         key = (d.shape, d.dtype, xp, slot)
         buf = self._scratch.get(key)
         if buf is None:
             buf = self._scratch[key] = xp.empty(d.shape, dtype=d.dtype)
         return buf
 
-    def _grad_in(self, xp, p: Tensor, g, weight_decay: float, maximize: bool):
-        """The gradient the update uses: -g when maximizing, plus weight_decay * p
-        (PyTorch's order); g itself (never written) when neither applies."""
-        if weight_decay != 0:
-            out = self._buf(xp, g, 1)
-            xp.multiply(p._data, weight_decay, out=out)
-            if maximize:  # -g + wd*p, which is exactly wd*p - g
-                xp.subtract(out, g, out=out)
-            else:
-                xp.add(g, out, out=out)
-            return out
-        if maximize:
-            out = self._buf(xp, g, 1)
-            xp.negative(g, out=out)
-            return out
-        return g
+    def _update_now(self, xp, fn, consts, ntmp: int, arrays: tuple) -> None:
+        """Run an update kernel (see ``core.optim._foreach``) on one parameter at once,
+        with this optimizer's work arrays: the path of arrays off the CPU."""
+        d = arrays[0]
+        fn(xp, consts, self._buf(xp, d), self._buf(xp, d, 1) if ntmp > 1 else None, *arrays)
 
     # -- state dict -------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -2,11 +2,49 @@
 
 from __future__ import annotations
 
-from core.optim.adam import _lerp_
-from core.optim.optimizer import Optimizer, _check_nonneg, _step_tensor, _xp, _zeros_state
+from core.optim._foreach import Batch, grad_in, lerp_, lerp_weight, packable
+from core.optim.optimizer import (
+    Optimizer,
+    _check_nonneg,
+    _step_tensor,
+    _xp,
+    _zeros_state,
+)
 from core.tensor import _bump_version
 
 __all__ = ["RMSprop"]
+
+
+def _rmsprop(xp, c, t, u, d, g, sq, *rest) -> None:
+    """One RMSprop update of parameter d in place (its gradient g, square average sq,
+    then its momentum buffer and its gradient average where used), with work arrays t
+    and u (u: for weight decay or maximize only)."""
+    alpha, c2, w, small, eps, momentum, centered, neg_lr, weight_decay, maximize = c
+    if u is not None:
+        g = grad_in(xp, d, g, weight_decay, maximize, u)
+    xp.multiply(sq, alpha, sq)  # v = alpha * v + (1 - alpha) * g * g
+    xp.multiply(g, c2, t)
+    xp.multiply(t, g, t)
+    xp.add(sq, t, sq)
+    if centered:
+        ga = rest[-1]
+        lerp_(xp, ga, g, w, small, t)  # ga = lerp(ga, g, 1 - alpha)
+        xp.multiply(ga, ga, t)
+        xp.subtract(sq, t, t)
+        xp.sqrt(t, t)
+    else:
+        xp.sqrt(sq, t)
+    xp.add(t, eps, t)  # avg
+    if momentum is not None:
+        buf = rest[0]
+        xp.multiply(buf, momentum, buf)
+        xp.divide(g, t, t)
+        xp.add(buf, t, buf)
+        xp.multiply(buf, neg_lr, t)
+    else:
+        xp.divide(g, t, t)
+        xp.multiply(t, neg_lr, t)
+    xp.add(d, t, d)
 
 
 class RMSprop(Optimizer):
@@ -61,19 +99,25 @@ class RMSprop(Optimizer):
         """One RMSprop step on every parameter that has a gradient."""
         loss = None if closure is None else self._loss(closure)
         state = self.state
-        for group in self.param_groups:
-            lr = group["lr"]
+        batch = Batch()
+        for index, group in enumerate(self.param_groups):
             alpha = group["alpha"]
-            eps = group["eps"]
             weight_decay = group["weight_decay"]
             momentum = group["momentum"]
             centered = group["centered"]
             maximize = group["maximize"]
+            wd = weight_decay if weight_decay != 0 else None
+            ntmp = 2 if wd is not None or maximize else 1
+            w, small_w = lerp_weight(1 - alpha)
+            consts = (alpha, 1 - alpha, w, small_w, group["eps"])
+            consts += (momentum if momentum > 0 else None, centered, -group["lr"], wd, maximize)
+            keys = ("square_avg",)
+            keys += ("momentum_buffer",) * (momentum > 0) + ("grad_avg",) * bool(centered)
+            small, states = [], []
             for p in group["params"]:
                 gt = p._grad
                 if gt is None:
                     continue
-                xp = _xp(p)
                 st = state[p]
                 if not st:
                     st["step"] = _step_tensor()
@@ -86,32 +130,28 @@ class RMSprop(Optimizer):
                 sd[()] = float(sd) + 1.0
                 d = p._data
                 g = gt._data
-                if weight_decay != 0 or maximize:
-                    g = self._grad_in(xp, p, g, weight_decay, maximize)
-                sq = st["square_avg"]._data
-                t = self._buf(xp, d)
-                xp.multiply(sq, alpha, out=sq)  # v = alpha * v + (1 - alpha) * g * g
-                xp.multiply(g, 1 - alpha, out=t)
-                xp.multiply(t, g, out=t)
-                xp.add(sq, t, out=sq)
-                if centered:
-                    ga = st["grad_avg"]._data
-                    _lerp_(xp, ga, g, 1 - alpha, t)
-                    xp.multiply(ga, ga, out=t)
-                    xp.subtract(sq, t, out=t)
-                    xp.sqrt(t, out=t)
+                if packable(d, g):
+                    small.append(p)
+                    states.append(st)
+                    continue
+                arrays = (d, g, *[st[k]._data for k in keys])
+                if p._device == "cpu":
+                    batch.add(p, _rmsprop, consts, ntmp, arrays)
                 else:
-                    xp.sqrt(sq, out=t)
-                xp.add(t, eps, out=t)  # avg
-                if momentum > 0:
-                    buf = st["momentum_buffer"]._data
-                    xp.multiply(buf, momentum, out=buf)
-                    xp.divide(g, t, out=t)
-                    xp.add(buf, t, out=buf)
-                    xp.multiply(buf, -lr, out=t)
-                else:
-                    xp.divide(g, t, out=t)
-                    xp.multiply(t, -lr, out=t)
-                xp.add(d, t, out=d)
-                _bump_version(p)
+                    self._update_now(_xp(p), _rmsprop, consts, ntmp, arrays)
+                    _bump_version(p)
+            if small:
+                self._add_small(
+                    batch,
+                    index,
+                    small,
+                    states,
+                    keys,
+                    _rmsprop,
+                    ntmp,
+                    wd is not None,
+                    None,
+                    {None: consts},
+                )
+        batch.run()
         return loss

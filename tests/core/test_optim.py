@@ -532,3 +532,237 @@ def test_cuda_matches_cpu(name, kw):
     for st in opt.state.values():
         for k, v in st.items():
             assert v.device.type == ("cpu" if k == "step" else "cuda")
+
+
+# -- the CPU's fast paths: pieces, packs, worker threads (core.optim._foreach) ----------
+FAST_SHAPES = [(50, 40), (7,), (3, 5), (130,), (1,), (2, 4)]
+
+
+@pytest.fixture
+def fast_paths(monkeypatch):
+    """Thresholds low enough for small tensors to take every fast path: large ones in
+    pieces, small ones packed, batches on worker threads (a pool of 3 of its own, made
+    on first use and closed after the test)."""
+    from core.optim import _foreach
+
+    monkeypatch.setattr(_foreach, "CHUNK", 256)
+    monkeypatch.setattr(_foreach, "PACK_MAX", 16)
+    monkeypatch.setattr(_foreach, "PARALLEL_MIN", 512)
+    monkeypatch.setattr(_foreach, "_POOL", None)
+    monkeypatch.setattr(_foreach, "_threads", lambda: 3)
+    monkeypatch.setattr(_foreach._Pool, "_parallel_next", lambda self, times: True)
+    yield _foreach
+    pool = _foreach._POOL
+    if pool:
+        pool.close()
+        assert not any(t.is_alive() for t in pool.threads)
+
+
+def _plain(monkeypatch):
+    """Every parameter updated whole, one by one, on the calling thread."""
+    from core.optim import _foreach
+
+    monkeypatch.setattr(_foreach, "CHUNK", 1 << 40)
+    monkeypatch.setattr(_foreach, "PACK_MAX", 0)
+    monkeypatch.setattr(_foreach, "PARALLEL_MIN", 1 << 40)
+
+
+def _fast_run(name, kw, dtype=np.float32, steps=6, params=None, opt=None):
+    """Steps with FAST_SHAPES gradients (one parameter without one on step 2), the big
+    parameter's gradient transposed (not row-major) on odd steps."""
+    rng = np.random.default_rng(3)
+    if params is None:
+        params = [
+            core.tensor(rng.standard_normal(s).astype(dtype), requires_grad=True)
+            for s in FAST_SHAPES
+        ]
+    opt = opt or getattr(optim, name)(params, **kw)
+    for k in range(steps):
+        for i, p in enumerate(params):
+            g = rng.standard_normal(p.shape).astype(dtype)
+            if i == 0 and k % 2:
+                g = np.ascontiguousarray(g.T).T
+            p.grad = None if (k == 2 and i == 2) else core.tensor(g)
+            if p.grad is not None:
+                p.grad._data = g
+        opt.step()
+    return params, opt
+
+
+def _bits(opt_params):
+    params, opt = opt_params
+    state = {
+        i: {k: v.numpy(force=True).copy() for k, v in s.items()}
+        for i, s in opt.state_dict()["state"].items()
+    }
+    return [p.numpy(force=True).copy() for p in params], state
+
+
+def _assert_bit_identical(a, b):
+    def raw(x):
+        return np.ascontiguousarray(x).reshape(-1).view(np.uint8)
+
+    (pa, sa), (pb, sb) = a, b
+    for x, y in zip(pa, pb):
+        np.testing.assert_array_equal(raw(x), raw(y))
+    assert sa.keys() == sb.keys()
+    for i in sa:
+        assert list(sa[i]) == list(sb[i])
+        for k in sa[i]:
+            np.testing.assert_array_equal(raw(sa[i][k]), raw(sb[i][k]), err_msg=f"{i} {k}")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, kw", CASES, ids=CASE_IDS)
+def test_fast_paths_are_bit_identical_to_the_plain_update(name, kw, dtype, fast_paths):
+    fast = _bits(_fast_run(name, kw, dtype))
+    with pytest.MonkeyPatch.context() as mp:
+        _plain(mp)
+        plain = _bits(_fast_run(name, kw, dtype))
+    _assert_bit_identical(fast, plain)
+
+
+@pytest.mark.parametrize("name, kw", CASES[::4], ids=CASE_IDS[::4])
+def test_fast_paths_match_torch(name, kw, fast_paths):
+    torch = pytest.importorskip("torch")
+    ours, _ = _fast_run(name, kw)
+    rng = np.random.default_rng(3)
+    init = [rng.standard_normal(s).astype(np.float32) for s in FAST_SHAPES]
+    theirs = [torch.tensor(a, requires_grad=True) for a in init]
+    topt = getattr(torch.optim, name)(theirs, **kw)
+    for k in range(6):
+        for i, p in enumerate(theirs):
+            g = torch.tensor(rng.standard_normal(tuple(p.shape)).astype(np.float32))
+            p.grad = None if (k == 2 and i == 2) else g
+        topt.step()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.numpy(force=True), b.detach().numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_packed_state_keeps_the_pytorch_layout_and_live_tensors(fast_paths):
+    params, opt = _fast_run("Adam", {"amsgrad": True}, steps=3)
+    small = [p for p in params if p.numel() <= 16]
+    tensors = {id(p): dict(opt.state[p]) for p in small}
+    _fast_run("Adam", {"amsgrad": True}, steps=2, params=params, opt=opt)
+    for p in small:
+        st = opt.state[p]
+        assert list(st) == ["step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
+        for k, t in st.items():
+            assert t is tensors[id(p)][k]  # the same tensors, updated in place
+            assert t.shape == (() if k == "step" else p.shape)
+    # one pack for the group, its state tensors views into flat arrays; params[2],
+    # a step behind since it had no gradient on step 2, is updated on its own
+    (pack,) = opt._packs.values()
+    assert [id(p) for p in pack.params] == [id(p) for p in small if p is not params[2]]
+    assert opt.state[small[0]]["exp_avg"]._data.base is pack.flats[0]
+    assert float(opt.state[params[2]]["step"]) == 4.0 and float(opt.state[small[0]]["step"]) == 5.0
+    assert opt.state[params[2]]["exp_avg"]._data.base is not pack.flats[0]
+
+
+def test_replaced_or_reloaded_state_is_used_by_the_next_step(fast_paths, monkeypatch):
+    def run(plain):
+        with pytest.MonkeyPatch.context() as mp:
+            if plain:
+                _plain(mp)
+            params, opt = _fast_run("Adam", {"lr": 0.1}, steps=3)
+            p = params[1]  # a packed one
+            opt.state[p]["exp_avg"] = core.full(p.shape, 0.5)
+            _fast_run("Adam", {"lr": 0.1}, steps=2, params=params, opt=opt)
+            opt.load_state_dict(copy.deepcopy(opt.state_dict()))
+            opt.state[p]["exp_avg_sq"].mul_(2.0)
+            return _bits(_fast_run("Adam", {"lr": 0.1}, steps=2, params=params, opt=opt))
+
+    _assert_bit_identical(run(False), run(True))
+
+
+def test_params_of_a_group_added_later_are_packed_in_their_own_group(fast_paths):
+    def run():
+        params, opt = _fast_run("RMSprop", {"momentum": 0.5}, steps=2)
+        extra = [core.ones(5, requires_grad=True), core.ones(3, 2, requires_grad=True)]
+        opt.add_param_group({"params": extra, "lr": 0.03})
+        return _bits(_fast_run("RMSprop", {}, steps=3, params=params + extra, opt=opt))
+
+    fast = run()
+    with pytest.MonkeyPatch.context() as mp:
+        _plain(mp)
+        plain = run()
+    _assert_bit_identical(fast, plain)
+
+
+def test_worker_threads_share_a_batch_and_pass_errors_back(fast_paths):
+    import threading
+
+    pool = fast_paths._pool()
+    assert pool is fast_paths._pool() and len(pool.threads) == 2
+    assert all(t.daemon for t in pool.threads)
+    ran_on, first_taken = [], threading.Event()
+
+    def job(xp, consts, t, u, d):
+        ran_on.append(threading.current_thread())
+        if not first_taken.is_set():  # hold this thread until another takes a job
+            first_taken.set()
+            assert consts.wait(timeout=30), "no other thread took a job"
+        else:
+            consts.set()
+
+    go = threading.Event()
+    jobs = [(job, go, 1, (np.zeros(4),)) for _ in range(2)]
+    pool.run(jobs, 8)
+    assert len(ran_on) == 2 and ran_on[0] is not ran_on[1]
+
+    def fails(xp, consts, t, u, d):
+        raise ValueError("bad kernel")
+
+    with pytest.raises(ValueError, match="bad kernel"):
+        pool.run([(fails, None, 1, (np.zeros(4),)) for _ in range(5)], 20)
+    ran_on.clear()
+    pool.run([(lambda xp, c, t, u, d: ran_on.append(1), None, 1, (np.zeros(4),))] * 9, 36)
+    assert len(ran_on) == 9  # still working after an error
+
+
+def test_steps_from_other_threads_at_once_match_the_main_thread(fast_paths):
+    import threading
+
+    expected = [_bits(_fast_run(name, {"lr": 0.05})) for name in ("Adam", "SGD")]
+    results, barrier = [None, None], threading.Barrier(2)
+
+    def train(i, name):
+        barrier.wait(timeout=30)
+        results[i] = _bits(_fast_run(name, {"lr": 0.05}))
+
+    threads = [threading.Thread(target=train, args=(i, n)) for i, n in enumerate(("Adam", "SGD"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    for got, want in zip(results, expected):
+        _assert_bit_identical(got, want)
+
+
+def test_the_pool_runs_in_parallel_while_that_is_the_faster_way():
+    from core.optim._foreach import _Pool
+
+    pool = _Pool(0)  # the choice only: no threads
+    kernel = object()  # timings are kept per kind of update
+    pool._times[kernel] = ([], [])
+    cost = {False: 1.0, True: 2.0}  # seconds per element: serial, parallel
+
+    def picks(n):
+        out = []
+        for _ in range(n):
+            parallel = pool._parallel_next(pool._times[kernel])
+            pool._note(kernel, parallel, cost[parallel])
+            out.append(parallel)
+        return out
+
+    assert picks(4) == [True, True, False, False]  # both ways timed (after a warm-up)
+    later = picks(4 * pool.EXPLORE)
+    assert later.count(True) == 4  # serial is faster: parallel only to re-check it
+    cost[False] = 3.0  # now the parallel way is the faster (other cores got free)
+    settled = picks(2 * pool.EXPLORE)
+    assert settled[pool.SAMPLES :].count(False) == 2  # serial only to re-check it
+    cost[True] = 4.0  # a busy machine: parallel slower than serial was...
+    picks(pool.SAMPLES // 2 + 1)  # (enough for the median)
+    assert picks(1) == [False]  # ... so serial goes on at once
+    cost[False] = 5.0  # ... but serial is slower still: back to parallel
+    assert picks(pool.EXPLORE).count(True) >= pool.EXPLORE - 3
