@@ -81,8 +81,12 @@ class Linear(_Op):
                     f"{x.dtype} != {p.dtype}. Convert the input (x.to({p.dtype})) or the "
                     "layer (.to(dtype)) first."
                 )
-        # (..., in) x (in, out) -> (..., out)
-        out = x @ weight.T
+        # (..., in) x (in, out) -> (..., out); as one 2-D product: numpy would otherwise
+        # run one small product per leading index (3x slower on (32, 64, 128) inputs)
+        if x.ndim > 2:
+            out = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(*x.shape[:-1], -1)
+        else:
+            out = x @ weight.T
         if bias is not None:
             out += bias
         nx, nw, _ = ctx.needs_input_grad
@@ -94,10 +98,12 @@ class Linear(_Op):
     def backward(ctx, g):
         nx, nw, nb = ctx.needs_input_grad
         gx = gw = gb = None
+        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
         if nx:
-            gx = g @ ctx.w  # (..., out) x (out, in) -> (..., in)
+            gx = g2 @ ctx.w  # (N, out) x (out, in) -> (N, in)
+            if g.ndim != 2:
+                gx = gx.reshape(*g.shape[:-1], -1)
         if nw or nb:
-            g2 = g.reshape(-1, g.shape[-1])
             if nw:
                 x2 = ctx.x.reshape(-1, ctx.x.shape[-1])
                 gw = g2.T @ x2  # (out, N) x (N, in) -> (out, in)

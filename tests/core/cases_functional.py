@@ -658,4 +658,42 @@ EMBEDDING = [
     ),
 ]
 
-CASES: list[OpCase] = ACTIVATIONS + REGRESSION + CROSS_ENTROPY + NLL + BINARY + NORM + EMBEDDING
+LINEAR = [
+    case(
+        "linear/1d", lambda lib, x, w, b: F(lib).linear(x, w, b), f(3), f(4, 3), f(4), op="Linear"
+    ),
+    case(
+        "linear/2d",
+        lambda lib, x, w, b: F(lib).linear(x, w, b),
+        f(5, 3),
+        f(4, 3),
+        f(4),
+        op="Linear",
+    ),
+    case(
+        "linear/3d",
+        lambda lib, x, w, b: F(lib).linear(x, w, b),
+        f(2, 3, 3),
+        f(4, 3),
+        f(4),
+        op="Linear",
+    ),
+    case(
+        "linear/4d-no-bias",
+        lambda lib, x, w: F(lib).linear(x, w),
+        f(2, 1, 3, 3),
+        f(4, 3),
+        op="Linear",
+    ),
+    case(
+        "linear/3d-input-only",
+        lambda lib, x, w: F(lib).linear(x, w),
+        f(2, 2, 3),
+        const(4, 3),
+        op="Linear",
+    ),
+]
+
+CASES: list[OpCase] = (
+    LINEAR + ACTIVATIONS + REGRESSION + CROSS_ENTROPY + NLL + BINARY + NORM + EMBEDDING
+)
