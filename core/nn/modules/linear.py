@@ -15,6 +15,30 @@ from core.tensor import Tensor
 __all__ = ["Identity", "Linear", "Bilinear"]
 
 
+def _register_weight_and_bias(
+    module: Module, weight_shape: tuple, bias: bool, device, dtype, bias_size=None
+) -> None:
+    """weight of weight_shape and bias (bias_size or weight_shape[0],) (or None), then
+    module.reset_parameters() initialises them."""
+    module.weight = Parameter(empty(weight_shape, device=device, dtype=dtype))
+    if bias:
+        size = weight_shape[0] if bias_size is None else bias_size
+        module.bias = Parameter(empty(size, device=device, dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+    module.reset_parameters()
+
+
+def _reset_kaiming_uniform(module: Module) -> None:
+    """PyTorch's default for Linear and Conv: kaiming_uniform_ with a=sqrt(5), which is
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the bias from the same range."""
+    init.kaiming_uniform_(module.weight, a=math.sqrt(5))
+    if module.bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(module.weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(module.bias, -bound, bound)
+
+
 class Identity(Module):
     """Returns its input unchanged; takes (and ignores) any constructor arguments."""
 
@@ -42,20 +66,10 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in_features), device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _register_weight_and_bias(self, (out_features, in_features), bias, device, dtype)
 
     def reset_parameters(self) -> None:
-        # kaiming_uniform_ with a=sqrt(5) is U(-1/sqrt(fan_in), 1/sqrt(fan_in))
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _reset_kaiming_uniform(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.linear(input, self.weight, self.bias)
@@ -171,14 +185,8 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(
-            empty((out_features, in1_features, in2_features), device=device, dtype=dtype)
-        )
-        if bias:
-            self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        shape = (out_features, in1_features, in2_features)
+        _register_weight_and_bias(self, shape, bias, device, dtype)
 
     def reset_parameters(self) -> None:
         if self.in1_features <= 0:
