@@ -41,6 +41,19 @@ class _MaxPoolNd(Module):
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
 
+    _functional = None  # F.max_pool1d or F.max_pool2d
+
+    def forward(self, input: Tensor):
+        return type(self)._functional(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            ceil_mode=self.ceil_mode,
+            return_indices=self.return_indices,
+        )
+
     def extra_repr(self) -> str:
         return (
             f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
@@ -52,31 +65,13 @@ class MaxPool1d(_MaxPoolNd):
     """1-D max pooling over (N, C, L) or (C, L); padding counts as -inf. With
     return_indices, also the argmax positions along L."""
 
-    def forward(self, input: Tensor):
-        return F.max_pool1d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
+    _functional = staticmethod(F.max_pool1d)
 
 
 class MaxPool2d(_MaxPoolNd):
     """2-D max pooling over (N, C, H, W) or (C, H, W); stride defaults to kernel_size."""
 
-    def forward(self, input: Tensor):
-        return F.max_pool2d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
+    _functional = staticmethod(F.max_pool2d)
 
 
 class _AvgPoolNd(Module):
