@@ -242,8 +242,9 @@ class Batch:
 class Pack:
     """Small parameters of one group updated as one flat array: each state array named
     in ``keys`` is a view into one flat array (so ``state_dict()`` keeps PyTorch's
-    per-parameter layout), ``d`` and ``g`` gather the parameters and their gradients
-    before the update, and ``write_back`` copies the new values out."""
+    per-parameter layout); ``g`` gathers the gradients and ``d`` the parameters (or,
+    for an update that reads them only at its end, collects the changes) before the
+    update, and ``write_back`` copies the new values (adds the changes) to them."""
 
     __slots__ = ("params", "keys", "views", "flats", "d", "g", "dviews", "delta")
 
