@@ -86,13 +86,12 @@ class Adagrad(Optimizer):
         st["sum"] = _zeros_state(p, group["initial_accumulator_value"])
         return st
 
-    def __setstate__(self, state) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
+    _group_defaults = {
+        "foreach": None,
+        "maximize": False,
+        "differentiable": False,
+        "fused": None,
+    }
 
     def step(self, closure=None):
         """One Adagrad step on every parameter that has a gradient."""

@@ -114,10 +114,16 @@ class Optimizer:
     def __getstate__(self) -> dict[str, Any]:
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
+    # options a group gets when loaded from a state dict (or pickle) that predates them
+    _group_defaults: dict[str, Any] = {}
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.__dict__.setdefault("_scratch", {})
         self._packs = {}  # the state tensors are new ones
+        for group in self.__dict__.get("param_groups", ()):
+            for key, value in self._group_defaults.items():
+                group.setdefault(key, value)
 
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]
