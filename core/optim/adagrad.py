@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from core.optim._foreach import Batch, grad_in, packable
+from core.optim._foreach import Batch, grad_in
 from core.optim.optimizer import (
     Optimizer,
     _check_nonneg,
     _step_tensor,
-    _xp,
     _zeros_state,
 )
-from core.tensor import _bump_version
 
 __all__ = ["Adagrad"]
 
@@ -96,7 +94,6 @@ class Adagrad(Optimizer):
     def step(self, closure=None):
         """One Adagrad step on every parameter that has a gradient."""
         loss = None if closure is None else self._loss(closure)
-        state = self.state
         batch = Batch()
         for index, group in enumerate(self.param_groups):
             lr = group["lr"]
@@ -106,47 +103,16 @@ class Adagrad(Optimizer):
             maximize = group["maximize"]
             wd = weight_decay if weight_decay != 0 else None
             ntmp = 2 if wd is not None or maximize else 1
-            consts, consts_step = None, None
-            small, states, steps = [], [], []
-            for p in group["params"]:
-                gt = p._grad
-                if gt is None:
-                    continue
-                st = state[p]
+
+            def init_state(p, st, group=group):
                 if not st:  # a group added after construction
-                    st = self._init_state(p, group)
-                sd = st["step"]._data
-                step = float(sd) + 1.0
-                sd[()] = step
-                d = p._data
-                g = gt._data
-                if packable(d, g):
-                    small.append(p)
-                    states.append(st)
-                    steps.append(step)
-                    continue
-                if step != consts_step:
-                    consts_step = step
-                    consts = (eps, -_clr(lr, lr_decay, step), wd, maximize)
-                arrays = (d, g, st["sum"]._data)
-                if p._device == "cpu":
-                    batch.add(p, _adagrad, consts, ntmp, arrays)
-                else:
-                    self._update_now(_xp(p), _adagrad, consts, ntmp, arrays)
-                    _bump_version(p)
-            if small:
-                by_step = {s: (eps, -_clr(lr, lr_decay, s), wd, maximize) for s in set(steps)}
-                self._add_small(
-                    batch,
-                    index,
-                    small,
-                    states,
-                    _KEYS,
-                    _adagrad,
-                    ntmp,
-                    wd is not None,
-                    steps,
-                    by_step,
-                )
+                    self._init_state(p, group)
+
+            def consts_at(step, lr=lr, lr_decay=lr_decay, eps=eps, wd=wd, maximize=maximize):
+                return (eps, -_clr(lr, lr_decay, step), wd, maximize)
+
+            self._update_group(
+                batch, index, _KEYS, _adagrad, ntmp, consts_at, init_state, wd is not None
+            )
         batch.run()
         return loss

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.optim._foreach import Batch, grad_in, lerp_, lerp_weight, packable
+from core.optim._foreach import Batch, grad_in, lerp_, lerp_weight
 from core.optim.optimizer import (
     Optimizer,
     _check_nonneg,
@@ -152,7 +152,6 @@ class Adam(Optimizer):
     def step(self, closure=None):
         """One Adam step on every parameter that has a gradient."""
         loss = None if closure is None else self._loss(closure)
-        state = self.state
         batch = Batch()
         for index, group in enumerate(self.param_groups):
             lr = group["lr"]
@@ -166,47 +165,29 @@ class Adam(Optimizer):
             decay = 1 - lr * weight_decay if weight_decay != 0 and decoupled else None
             ntmp = 2 if l2 is not None or maximize else 1
             keys = _KEYS_AMSGRAD if amsgrad else _KEYS
-            consts, consts_step = None, None
-            small, states, steps = [], [], []
-            for p in group["params"]:
-                gt = p._grad
-                if gt is None:
-                    continue
-                st = state[p]
+
+            def init_state(p, st, amsgrad=amsgrad):
                 if not st:
                     st["step"] = _step_tensor()
                     st["exp_avg"] = _zeros_state(p)
                     st["exp_avg_sq"] = _zeros_state(p)
-                    if amsgrad:
-                        st["max_exp_avg_sq"] = _zeros_state(p)
-                elif amsgrad and "max_exp_avg_sq" not in st:
+                if amsgrad and "max_exp_avg_sq" not in st:
                     st["max_exp_avg_sq"] = _zeros_state(p)
-                sd = st["step"]._data
-                step = float(sd) + 1.0
-                sd[()] = step
-                d = p._data
-                g = gt._data
-                if packable(d, g):
-                    small.append(p)
-                    states.append(st)
-                    steps.append(step)
-                    continue
-                if step != consts_step:
-                    consts_step = step
-                    consts = _consts(lr, beta1, beta2, eps, l2, maximize, decay, step)
-                arrays = (d, g, *[st[k]._data for k in keys])
-                if p._device == "cpu":
-                    batch.add(p, _adam, consts, ntmp, arrays)
-                else:
-                    self._step_off_cpu(p, consts, ntmp, arrays)
-            if small:
-                reads_param = decay is not None or l2 is not None
-                by_step = {
-                    s: _consts(lr, beta1, beta2, eps, l2, maximize, decay, s) for s in set(steps)
-                }
-                self._add_small(
-                    batch, index, small, states, keys, _adam, ntmp, reads_param, steps, by_step
-                )
+
+            def consts_at(step, group=(lr, beta1, beta2, eps, l2, maximize, decay)):
+                return _consts(*group, step)
+
+            self._update_group(
+                batch,
+                index,
+                keys,
+                _adam,
+                ntmp,
+                consts_at,
+                init_state,
+                reads_param=decay is not None or l2 is not None,
+                off_cpu=self._step_off_cpu,
+            )
         batch.run()
         return loss
 

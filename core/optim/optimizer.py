@@ -17,7 +17,7 @@ from typing import Any
 
 from core import backend as _backend
 from core.autograd.grad_mode import enable_grad
-from core.optim._foreach import Batch, Pack
+from core.optim._foreach import Batch, Pack, packable
 from core.tensor import Tensor, _bump_version, _make
 
 __all__ = ["Optimizer", "required"]
@@ -241,6 +241,62 @@ class Optimizer:
             return closure()
 
     # -- helpers for the subclasses' in-place kernels ------------------------------------
+    def _update_group(
+        self,
+        batch: Batch,
+        index: int,
+        keys: tuple[str, ...],
+        fn,
+        ntmp: int,
+        consts_at: Callable,
+        init_state: Callable,
+        reads_param: bool,
+        per_step: bool = True,
+        off_cpu: Callable | None = None,
+    ) -> None:
+        """The per-parameter loop of the stateful optimizers, for group ``index``: skip
+        parameters without a gradient, fill in missing state (``init_state(p, st)``),
+        count the step, then queue the update ``fn`` with ``consts_at(step)`` (one
+        tuple for every step when not ``per_step``): small CPU parameters into the
+        group's packed buffer, the others one by one; off the CPU through
+        ``off_cpu(p, consts, ntmp, arrays)`` or the plain kernel."""
+        state = self.state
+        small, states, steps = [], [], []
+        consts, consts_step = (None, None) if per_step else (consts_at(None), None)
+        for p in self.param_groups[index]["params"]:
+            gt = p._grad
+            if gt is None:
+                continue
+            st = state[p]
+            init_state(p, st)
+            sd = st["step"]._data
+            step = float(sd) + 1.0
+            sd[()] = step
+            d, g = p._data, gt._data
+            if packable(d, g):
+                small.append(p)
+                states.append(st)
+                steps.append(step)
+                continue
+            if per_step and step != consts_step:
+                consts_step, consts = step, consts_at(step)
+            arrays = (d, g, *[st[k]._data for k in keys])
+            if p._device == "cpu":
+                batch.add(p, fn, consts, ntmp, arrays)
+            elif off_cpu is not None:
+                off_cpu(p, consts, ntmp, arrays)
+            else:
+                self._update_now(_xp(p), fn, consts, ntmp, arrays)
+                _bump_version(p)
+        if small:
+            if per_step:
+                phases, by_phase = steps, {s: consts_at(s) for s in set(steps)}
+            else:
+                phases, by_phase = None, {None: consts}
+            self._add_small(
+                batch, index, small, states, keys, fn, ntmp, reads_param, phases, by_phase
+            )
+
     def _add_small(
         self,
         batch: Batch,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from core.optim._foreach import Batch, grad_in, lerp_, lerp_weight, packable
+from core.optim._foreach import Batch, grad_in, lerp_, lerp_weight
 from core.optim.optimizer import (
     Optimizer,
     _check_nonneg,
     _step_tensor,
-    _xp,
     _zeros_state,
 )
-from core.tensor import _bump_version
 
 __all__ = ["RMSprop"]
 
@@ -97,7 +95,6 @@ class RMSprop(Optimizer):
     def step(self, closure=None):
         """One RMSprop step on every parameter that has a gradient."""
         loss = None if closure is None else self._loss(closure)
-        state = self.state
         batch = Batch()
         for index, group in enumerate(self.param_groups):
             alpha = group["alpha"]
@@ -112,12 +109,8 @@ class RMSprop(Optimizer):
             consts += (momentum if momentum > 0 else None, centered, -group["lr"], wd, maximize)
             keys = ("square_avg",)
             keys += ("momentum_buffer",) * (momentum > 0) + ("grad_avg",) * bool(centered)
-            small, states = [], []
-            for p in group["params"]:
-                gt = p._grad
-                if gt is None:
-                    continue
-                st = state[p]
+
+            def init_state(p, st, momentum=momentum, centered=centered):
                 if not st:
                     st["step"] = _step_tensor()
                     st["square_avg"] = _zeros_state(p)
@@ -125,32 +118,17 @@ class RMSprop(Optimizer):
                         st["momentum_buffer"] = _zeros_state(p)
                     if centered:
                         st["grad_avg"] = _zeros_state(p)
-                sd = st["step"]._data
-                sd[()] = float(sd) + 1.0
-                d = p._data
-                g = gt._data
-                if packable(d, g):
-                    small.append(p)
-                    states.append(st)
-                    continue
-                arrays = (d, g, *[st[k]._data for k in keys])
-                if p._device == "cpu":
-                    batch.add(p, _rmsprop, consts, ntmp, arrays)
-                else:
-                    self._update_now(_xp(p), _rmsprop, consts, ntmp, arrays)
-                    _bump_version(p)
-            if small:
-                self._add_small(
-                    batch,
-                    index,
-                    small,
-                    states,
-                    keys,
-                    _rmsprop,
-                    ntmp,
-                    wd is not None,
-                    None,
-                    {None: consts},
-                )
+
+            self._update_group(
+                batch,
+                index,
+                keys,
+                _rmsprop,
+                ntmp,
+                lambda step, consts=consts: consts,
+                init_state,
+                wd is not None,
+                per_step=False,
+            )
         batch.run()
         return loss
