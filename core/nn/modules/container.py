@@ -184,65 +184,75 @@ class ModuleList(Module):
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
-    """An ordered dict of modules, registered under their keys; no forward."""
+class _RegistryDict(Module):
+    """The dict protocol over one of Module's registries (``_registry``); subclasses
+    say how a value is registered (``__setitem__``)."""
 
-    _scope_transparent = True
+    _registry: str
 
-    def __init__(self, modules: Mapping[str, Module] | Iterable | None = None) -> None:
+    def __init__(self, values=None) -> None:
         super().__init__()
-        if modules is not None:
-            self.update(modules)
+        if values is not None:
+            self.update(values)
 
-    def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
+    def _items(self) -> dict:
+        return self.__dict__[self._registry]
 
-    def __setitem__(self, key: str, module: Module) -> None:
-        self.add_module(key, module)
+    def __getitem__(self, key: str):
+        return self._items()[key]
 
     def __delitem__(self, key: str) -> None:
         delattr(self, key)
 
     def __len__(self) -> int:
-        return len(self._modules)
+        return len(self._items())
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._modules)
+        return iter(self._items())
 
     def __contains__(self, key: str) -> bool:
-        return key in self._modules
+        return key in self._items()
 
     def keys(self):
-        return self._modules.keys()
+        return self._items().keys()
 
     def items(self):
-        return self._modules.items()
+        return self._items().items()
 
     def values(self):
-        return self._modules.values()
+        return self._items().values()
 
     def clear(self) -> None:
-        for k in list(self._modules):
+        for k in list(self._items()):
             delattr(self, k)
 
-    def pop(self, key: str) -> Module:
-        module = self._modules[key]
+    def pop(self, key: str):
+        value = self._items()[key]
         del self[key]
-        return module
+        return value
 
-    def update(self, modules) -> None:
-        pairs = modules.items() if isinstance(modules, Mapping) else modules
-        for j, pair in enumerate(pairs):
-            if isinstance(modules, Mapping):
-                key, module = pair
-            else:
-                if len(pair) != 2:
-                    raise ValueError(
-                        f"ModuleDict update sequence element #{j} has length {len(pair)}; "
-                        "2 is required"
-                    )
-                key, module = pair
-            self[key] = module
+    def update(self, values) -> None:
+        """From a mapping or from (key, value) pairs."""
+        if isinstance(values, Mapping):
+            values = values.items()
+        for j, pair in enumerate(values):
+            if len(pair) != 2:
+                raise ValueError(
+                    f"{type(self).__name__} update sequence element #{j} has length "
+                    f"{len(pair)}; 2 is required"
+                )
+            key, value = pair
+            self[key] = value
+
+
+class ModuleDict(_RegistryDict):
+    """An ordered dict of modules, registered under their keys; no forward."""
+
+    _registry = "_modules"
+    _scope_transparent = True
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
 
 
 class ParameterList(Module):
@@ -286,45 +296,13 @@ class ParameterList(Module):
         )
 
 
-class ParameterDict(Module):
+class ParameterDict(_RegistryDict):
     """An ordered dict of parameters, registered under their keys."""
 
-    def __init__(self, parameters=None) -> None:
-        super().__init__()
-        if parameters is not None:
-            self.update(parameters)
-
-    def __getitem__(self, key: str) -> Parameter:
-        return self._parameters[key]
+    _registry = "_parameters"
 
     def __setitem__(self, key: str, value: Parameter) -> None:
         self.register_parameter(key, _as_parameter(value))
-
-    def __delitem__(self, key: str) -> None:
-        delattr(self, key)
-
-    def __len__(self) -> int:
-        return len(self._parameters)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._parameters)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._parameters
-
-    def keys(self):
-        return self._parameters.keys()
-
-    def items(self):
-        return self._parameters.items()
-
-    def values(self):
-        return self._parameters.values()
-
-    def update(self, parameters) -> None:
-        pairs = parameters.items() if isinstance(parameters, Mapping) else parameters
-        for key, value in pairs:
-            self[key] = value
 
     def extra_repr(self) -> str:
         return "\n".join(
