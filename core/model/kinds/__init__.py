@@ -1,0 +1,3 @@
+"""The catalog entries, one module per category; importing this registers them all."""
+
+from core.model.kinds import activation, dense, io, merge  # noqa: F401
