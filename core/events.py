@@ -3,6 +3,10 @@
 ``doc.node_added.connect(fn)`` registers ``fn``; ``doc.node_added.emit(node)`` calls every
 connected function in connection order. The GUI connects Qt-side slots to these events;
 core code never imports Qt.
+
+A listener that raises does not stop the others: every listener is called, then the first
+exception is raised again to the emitter (later ones are attached to it as notes), so one
+broken view cannot leave the other views out of step.
 """
 
 from __future__ import annotations
@@ -29,22 +33,38 @@ class Event:
         return listener
 
     def disconnect(self, listener: Callable[..., Any]) -> None:
-        """Stop calling ``listener``; a ValueError if it was not connected."""
+        """Stop calling ``listener`` (one connection of it); a ValueError if not connected."""
         try:
             self._listeners.remove(listener)
         except ValueError:
             raise ValueError(f"{self.name}: {listener!r} is not connected") from None
 
     def emit(self, *args: Any) -> None:
-        """Call every listener with ``args`` (a copy of the list, so listeners may disconnect)."""
+        """Call every listener with ``args``; the first listener error is raised after all ran.
+
+        Listeners connected or disconnected during an emit take effect from the next one.
+        """
         if self._blocked:
             return
+        first: BaseException | None = None
         for listener in tuple(self._listeners):
-            listener(*args)
+            try:
+                listener(*args)
+            except Exception as e:  # noqa: BLE001 - re-raised below, after the others ran
+                if first is None:
+                    first = e
+                else:
+                    first.add_note(f"{self.name}: another listener also failed: {e!r}")
+        if first is not None:
+            raise first
 
     def blocked(self) -> _Blocker:
-        """A context manager during which ``emit`` does nothing."""
+        """A context manager during which ``emit`` does nothing (nestable)."""
         return _Blocker(self)
+
+    @property
+    def is_blocked(self) -> bool:
+        return self._blocked > 0
 
     def __len__(self) -> int:
         return len(self._listeners)

@@ -11,7 +11,22 @@ because core.nn and torch.nn share names and signatures).
 Adding a layer kind is adding one entry in ``core/model/kinds/`` (``register(LayerKind(...))``);
 the document, inference, build, export, CLI and GUI all read the catalog.
 
-Shapes here are per sample (no batch dimension): ``(3, 32, 32)`` for an image.
+Shapes here are per sample (no batch dimension): ``(3, 32, 32)`` for an image. Axis
+parameters (Softmax ``dim``, Concat ``axis``, Flatten ``start_dim``, Permute ``dims``) are
+per-sample axes too; negative ones count from the end.
+
+Counts (``count``) are per sample, as torchinfo/ptflops report them. Parameters are exact (the
+built module's ``sum(p.numel())``). Multiply-accumulates count the products with learned
+weights and between activations, biases and element-wise work excluded:
+
+- Linear: in * out per row; Bilinear: in1 * in2 * out per row;
+- Conv: output elements * (in_channels / groups) * prod(kernel); ConvTranspose: input
+  elements * (out_channels / groups) * prod(kernel);
+- RNN / LSTM / GRU: per time step, layer and direction, gates * hidden * (input + hidden)
+  (gates 1, 4, 3);
+- attention: the q, k, v and output projections (4 T E^2) plus Q K^T and A V (2 T^2 E);
+  TransformerEncoderLayer adds its feed-forward network (2 T E dim_feedforward);
+- normalization, activations, pooling, dropout, merges, reshapes, Embedding: 0.
 """
 
 from __future__ import annotations

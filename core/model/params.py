@@ -9,6 +9,8 @@ expected. Values are always JSON-representable (tuples become lists on save).
 from __future__ import annotations
 
 import math
+import re
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,8 +28,21 @@ TYPES = {
 }
 
 
+# Whole numbers are bounded to what an int64 holds when a Param gives no bound of its own.
+INT_LIMIT = 2**63 - 1
+
+
 class ParamError(ValueError):
-    """A parameter value that its schema refuses; the message says which and why."""
+    """A parameter value that its schema refuses; the message says which and why.
+
+    ``param`` is the parameter's name and ``detail`` the message without it (for reports
+    that name the parameter already, such as a JSON path).
+    """
+
+    def __init__(self, message: str, *, param: str = "", detail: str = "") -> None:
+        super().__init__(message)
+        self.param = param
+        self.detail = detail or message
 
 
 @dataclass(frozen=True)
@@ -100,27 +115,34 @@ class Param:
         if t == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise self._error(value)
-            v = float(value)
+            try:
+                v = float(value)
+            except OverflowError:
+                v = math.inf
             if not math.isfinite(v):
                 raise self._error(value, "it must be finite")
             return self._bounded(v, value)
         if t == "str":
             if not isinstance(value, str):
                 raise self._error(value)
+            if "\x00" in value:
+                raise self._error(value, "it cannot contain a NUL character")
+            if _SURROGATE.search(value):
+                raise self._error(value, "it is not valid Unicode text")
             return value
         if t == "choice":
-            if isinstance(value, str) or type(value) in (int, float, bool):
-                if value in self.choices:
-                    return value
+            for choice in self.choices:
+                if _same_value(choice, value):
+                    return choice
             raise self._error(value)
         # sizes, shapes, int lists
         if t == "size" and not isinstance(value, (list, tuple)):
             return self._bounded(self._int(value), value)
         if not isinstance(value, (list, tuple)):
             raise self._error(value)
+        if self.length is not None and len(value) != self.length:
+            raise self._error(value, f"it needs {self.length} numbers, got {len(value)}")
         items = tuple(self._bounded(self._int(v, value), value) for v in value)
-        if self.length is not None and len(items) != self.length:
-            raise self._error(value, f"it needs {self.length} numbers, got {len(items)}")
         if t == "shape" and not items:
             raise self._error(value, "it needs at least one dimension")
         return items
@@ -140,14 +162,15 @@ class Param:
             raise self._error(original)
         if self.max is not None and v > self.max:
             raise self._error(original)
+        if isinstance(v, int) and abs(v) > INT_LIMIT:
+            raise self._error(original, "it is too large")
         return v
 
     def _error(self, value: Any, why: str = "") -> ParamError:
-        shown = repr(value)
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        text = f"{self.name} = {shown} is not valid: expected {self.describe()}"
-        return ParamError(f"{text} ({why})" if why else text)
+        detail = f"{short_repr(value)} is not valid: expected {self.describe()}"
+        if why:
+            detail += f" ({why})"
+        return ParamError(f"{self.name} = {detail}", param=self.name, detail=detail)
 
 
 @dataclass(frozen=True)
@@ -160,6 +183,7 @@ class Schema:
         names = [p.name for p in self.params]
         if len(set(names)) != len(names):
             raise ValueError(f"duplicate parameter names in {names}")
+        object.__setattr__(self, "_by_name", {p.name: p for p in self.params})
 
     def __iter__(self):
         return iter(self.params)
@@ -167,14 +191,11 @@ class Schema:
     def __len__(self) -> int:
         return len(self.params)
 
-    def __contains__(self, name: str) -> bool:
-        return any(p.name == name for p in self.params)
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in self._by_name
 
     def __getitem__(self, name: str) -> Param:
-        for p in self.params:
-            if p.name == name:
-                return p
-        raise KeyError(name)
+        return self._by_name[name]
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -189,24 +210,39 @@ class Schema:
 
         Raises ParamError naming ``where`` (e.g. the node) and the first bad parameter.
         """
+        prefix = f"{where}: " if where else ""
         values = {} if values is None else values
         if not isinstance(values, Mapping):
             raise ParamError(f"{where or 'parameters'}: expected a mapping of names to values")
-        unknown = [k for k in values if k not in self]
-        if unknown:
-            known = ", ".join(self.names) or "none"
-            raise ParamError(
-                f"{where + ': ' if where else ''}unknown parameter {unknown[0]!r} "
-                f"(known parameters: {known})"
-            )
+        for key in values:
+            if key not in self:
+                raise ParamError(f"{prefix}{self.unknown(key)}", param=str(key))
         out = {} if partial else self.defaults()
         for p in self.params:
             if p.name in values:
                 try:
                     out[p.name] = p.check(values[p.name])
                 except ParamError as e:
-                    raise ParamError(f"{where + ': ' if where else ''}{e}") from None
+                    raise ParamError(f"{prefix}{e}", param=p.name, detail=e.detail) from None
         return out
+
+    def problems(self, values: Mapping[str, Any]) -> list[tuple[Any, str]]:
+        """Every problem of ``values`` as (key, message): unknown names and refused values."""
+        out: list[tuple[Any, str]] = []
+        for key, value in values.items():
+            if key not in self:
+                out.append((key, self.unknown(key)))
+                continue
+            try:
+                self[key].check(value)
+            except ParamError as e:
+                out.append((key, e.detail))
+        return out
+
+    def unknown(self, key: Any) -> str:
+        """The message for a parameter name this schema does not have."""
+        known = ", ".join(self.names) or "none"
+        return f"unknown parameter {short_repr(key)} (known parameters: {known})"
 
 
 def params(*items: Param) -> Schema:
@@ -221,5 +257,36 @@ def as_json(value: Any) -> Any:
     return value
 
 
+def short_repr(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to about ``limit`` characters; safe for huge or odd values."""
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # noqa: BLE001 - e.g. an int too long to print, a broken __repr__
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _same_value(choice: Any, value: Any) -> bool:
+    """Whether ``value`` is ``choice``, with no bool/number confusion (True is not 1)."""
+    if isinstance(choice, bool) or isinstance(value, bool):
+        return type(choice) is type(value) and choice == value
+    if isinstance(choice, str) or isinstance(value, str):
+        return isinstance(choice, str) and isinstance(value, str) and choice == value
+    if isinstance(value, (int, float)) and isinstance(choice, (int, float)):
+        return choice == value
+    return False
+
+
 def _num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else repr(x)
+
+
+def _make_repr() -> reprlib.Repr:
+    r = reprlib.Repr()
+    r.maxstring = r.maxother = 60
+    r.maxlong = 40
+    return r
+
+
+_REPR = _make_repr()
+_SURROGATE = re.compile("[\ud800-\udfff]")

@@ -1,16 +1,19 @@
 """The document's dataset, training and metadata sections: their schemas and checks.
 
 Each section is a plain JSON-compatible dict. ``check_*`` fill defaults and raise
-:class:`DocumentError` naming the field and what it accepts.
+:class:`DocumentError` naming the field and what it accepts; ``problems`` lists every
+problem of a section (for the file validator). The "ui" section is free JSON data that the
+GUI keeps with the project (view state); the engine never reads it.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from core.model.params import Param, ParamError, Schema, params
+from core.model.params import INT_LIMIT, Param, params, short_repr
 
 DATA_SOURCES = ("builtin", "csv", "npz", "mnist", "image_folder", "text")
 LOSSES = ("auto", "cross_entropy", "mse", "l1", "huber", "bce_with_logits")
@@ -62,47 +65,139 @@ META = params(
 )
 
 
-def _section(schema: Schema, value: Any, where: str) -> dict:
-    from core.model.document import DocumentError
+SECTIONS = {"dataset": DATASET, "training": TRAINING, "meta": META}
+# The free "ui" section (canvas view, panel state): JSON data, bounded in depth and size.
+UI_MAX_DEPTH = 16
+UI_MAX_ITEMS = 10_000
 
-    try:
-        return schema.check(value, where=where)
-    except ParamError as e:
-        raise DocumentError(str(e)) from None
+Path = tuple  # keys from a section down to a problem, e.g. ("options", "noise")
+
+
+def problems(section: str, value: Any) -> list[tuple[Path, str]]:
+    """Every problem of a section's value as (path within the section, message)."""
+    if section == "ui":
+        return _ui_problems(value)
+    if not isinstance(value, Mapping):
+        return [((), "expected an object of settings")]
+    schema = SECTIONS[section]
+    rest = value
+    out: list[tuple[Path, str]] = []
+    if section == "dataset":
+        rest = {k: v for k, v in value.items() if k != "options"}
+        if "options" in value:
+            out += [((("options",) + p), m) for p, m in _options_problems(value["options"])]
+    out += [((k,), m) for k, m in schema.problems(rest)]
+    return out
 
 
 def check_dataset(value: Mapping[str, Any]) -> dict:
     """The dataset section with defaults filled in; ``options`` holds scalar kwargs."""
-    from core.model.document import DocumentError
-
-    if not isinstance(value, Mapping):
-        raise DocumentError("dataset: expected a mapping of settings")
-    options = value.get("options", {})
-    rest = {k: v for k, v in value.items() if k != "options"}
-    out = _section(DATASET, rest, "dataset")
-    if not isinstance(options, Mapping) or len(options) > MAX_OPTIONS:
-        raise DocumentError(f"dataset.options: expected at most {MAX_OPTIONS} name: value pairs")
-    clean = {}
-    for k, v in options.items():
-        if not isinstance(k, str) or not k.isidentifier():
-            raise DocumentError(f"dataset.options: {k!r} is not an option name")
-        ok = (
-            v is None
-            or isinstance(v, (bool, int, str))
-            or (isinstance(v, float) and math.isfinite(v))
-        )
-        if not ok:
-            raise DocumentError(f"dataset.options.{k}: expected a number, text or true/false")
-        clean[k] = v
-    out["options"] = clean
+    _raise_first("dataset", value)
+    out = DATASET.check({k: v for k, v in value.items() if k != "options"})
+    out["options"] = dict(value.get("options", {}))
     return out
 
 
 def check_training(value: Mapping[str, Any]) -> dict:
     """The training section with defaults filled in."""
-    return _section(TRAINING, value, "training")
+    _raise_first("training", value)
+    return TRAINING.check(value)
 
 
 def check_meta(value: Mapping[str, Any]) -> dict:
     """The metadata section with defaults filled in."""
-    return _section(META, value, "meta")
+    _raise_first("meta", value)
+    return META.check(value)
+
+
+def check_ui(value: Mapping[str, Any]) -> dict:
+    """The free "ui" section: a JSON object (copied, tuples become lists)."""
+    _raise_first("ui", value)
+    return _json_copy(value)
+
+
+# -- helpers ---------------------------------------------------------------------------
+def _raise_first(section: str, value: Any) -> None:
+    from core.model.document import DocumentError
+
+    found = problems(section, value)
+    if found:
+        path, message = found[0]
+        where = ".".join([section, *(str(k) for k in path)])
+        raise DocumentError(f"{where}: {message}")
+
+
+def _options_problems(options: Any) -> list[tuple[Path, str]]:
+    if not isinstance(options, Mapping):
+        return [((), "expected an object of option names and values")]
+    out: list[tuple[Path, str]] = []
+    if len(options) > MAX_OPTIONS:
+        out.append(((), f"at most {MAX_OPTIONS} options are allowed, got {len(options)}"))
+    for k, v in options.items():
+        if not isinstance(k, str) or not k.isidentifier() or len(k) > 64:
+            out.append(((k,), f"{short_repr(k)} is not an option name (use an identifier)"))
+            continue
+        ok = (
+            v is None
+            or isinstance(v, bool)
+            or (isinstance(v, int) and abs(v) <= INT_LIMIT)
+            or (isinstance(v, float) and math.isfinite(v))
+            or (isinstance(v, str) and len(v) <= 10_000 and not _bad_text(v))
+        )
+        if not ok:
+            out.append(((k,), f"{short_repr(v)}: expected a number, a short text or true/false"))
+    return out
+
+
+def _ui_problems(value: Any) -> list[tuple[Path, str]]:
+    """Problems of a free JSON object, found without recursion (its depth is bounded)."""
+    if not isinstance(value, Mapping):
+        return [((), "expected an object")]
+    out: list[tuple[Path, str]] = []
+    stack: list[tuple[Path, Any]] = [((), value)]
+    count = 0
+    while stack:
+        path, item = stack.pop()
+        count += 1
+        if count > UI_MAX_ITEMS:
+            return out + [((), f"too large: at most {UI_MAX_ITEMS} values are allowed")]
+        if len(path) > UI_MAX_DEPTH:
+            out.append((path, f"nested more than {UI_MAX_DEPTH} levels deep"))
+            continue
+        if isinstance(item, Mapping):
+            for k, v in item.items():
+                if not isinstance(k, str) or _bad_text(k):
+                    out.append(((*path, k), "keys must be text"))
+                else:
+                    stack.append(((*path, k), v))
+        elif isinstance(item, (list, tuple)):
+            stack.extend(((*path, i), v) for i, v in enumerate(item))
+        elif isinstance(item, str):
+            if _bad_text(item):
+                out.append((path, "not valid Unicode text"))
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                out.append((path, f"{item!r} is not allowed (JSON numbers are finite)"))
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if abs(item) > INT_LIMIT:
+                out.append((path, "the number is too large"))
+        elif not (item is None or isinstance(item, bool)):
+            out.append((path, f"{type(item).__name__} is not JSON data"))
+    out.reverse()  # the stack visits the last keys first
+    return out
+
+
+def _json_copy(value: Any) -> Any:
+    """A copy of checked JSON data (depth is bounded, so recursion is safe)."""
+    if isinstance(value, Mapping):
+        return {k: _json_copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_copy(v) for v in value]
+    return value
+
+
+def _bad_text(text: str) -> bool:
+    return "\x00" in text or _SURROGATE.search(text) is not None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")

@@ -1,3 +1,16 @@
 """The catalog entries, one module per category; importing this registers them all."""
 
-from core.model.kinds import activation, dense, io, merge  # noqa: F401
+from core.model.kinds import (  # noqa: F401
+    activation,
+    attention,
+    conv,
+    dense,
+    embedding,
+    io,
+    merge,
+    normalization,
+    pooling,
+    recurrent,
+    regularization,
+    reshape,
+)
