@@ -36,6 +36,10 @@ ValueError naming the file, the line/field and what was expected):
 - ``read_idx``, ``load_idx(images, labels)``, ``load_mnist(folder, train=True)``;
 - ``load_image_folder(root, size=None, grayscale=False)``: one sub-folder per class.
 
+Text for character-level language models (``core.datasets.text``): ``char_sequences(text,
+block)`` gives a :class:`SequenceDataset` of (ids, next ids) windows; ``load_text(path,
+block)`` reads a file; ``text.corpus("python_docs", block)`` is a built-in corpus.
+
 ``BUILTIN`` maps each built-in set's name to its function.
 """
 
@@ -55,6 +59,7 @@ from core.datasets.synthetic import (
     xor,
 )
 from core.datasets.tabular import load_csv, load_npy, load_npz
+from core.datasets.text import SequenceDataset, char_sequences, load_text
 
 BUILTIN = {
     f.__name__: f
@@ -79,9 +84,11 @@ __all__ = [
     "BUILTIN",
     "DatasetError",
     "LabeledDataset",
+    "SequenceDataset",
     "absolute",
     "blobs",
     "breast_cancer",
+    "char_sequences",
     "circles",
     "digits",
     "iris",
@@ -91,6 +98,7 @@ __all__ = [
     "load_mnist",
     "load_npy",
     "load_npz",
+    "load_text",
     "moons",
     "polynomial",
     "read_idx",

@@ -17,57 +17,15 @@ frequencies, in nats per character: what a model that ignores context can reach)
 from __future__ import annotations
 
 import argparse
-import importlib
-import inspect
 import math
 import time
-import warnings
 
 import numpy as np
 
 import core
 import core.nn as nn
 import core.nn.functional as F
-
-# Modules whose documentation makes up the corpus, in this order.
-MODULES = (
-    "abc argparse ast base64 bisect calendar collections contextlib copy csv dataclasses "
-    "datetime decimal difflib enum fractions functools glob heapq html inspect io itertools "
-    "json logging math operator os pathlib pickle pprint queue random re shlex shutil socket "
-    "statistics string struct subprocess tempfile textwrap threading time typing unittest "
-    "urllib.parse uuid warnings weakref zipfile"
-).split()
-
-
-def stdlib_docs(max_chars: int | None = None) -> list[str]:
-    """The docstrings of MODULES and of their public members, in a fixed order."""
-    docs, seen = [], set()
-
-    def add(obj) -> None:
-        doc = obj.__doc__ if isinstance(getattr(obj, "__doc__", None), str) else None
-        if doc and doc not in seen:  # own docstrings only, each once
-            seen.add(doc)
-            docs.append(inspect.cleandoc(doc))
-
-    with warnings.catch_warnings():  # reading typing.io's docstring warns on Python 3.11
-        warnings.simplefilter("ignore", DeprecationWarning)
-        for name in MODULES:
-            module = importlib.import_module(name)
-            add(module)
-            for _, obj in sorted(vars(module).items()):
-                if getattr(obj, "__module__", None) != module.__name__:
-                    continue  # imported from elsewhere
-                if inspect.isfunction(obj):
-                    add(obj)
-                elif inspect.isclass(obj) and not obj.__name__.startswith("_"):
-                    add(obj)
-                    for attr, member in sorted(vars(obj).items()):
-                        if inspect.isfunction(member) and not attr.startswith("_"):
-                            add(member)
-    if max_chars is not None:
-        lengths = np.cumsum([len(d) + 2 for d in docs])
-        docs = docs[: max(1, int(np.searchsorted(lengths, max_chars)))]
-    return docs
+from core.datasets.text import stdlib_docs  # the corpus: docstrings of MODULES, in order
 
 
 class CharLSTM(nn.Module):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import inspect
 import math
 import struct
 from pathlib import Path
@@ -96,7 +97,7 @@ def test_corpus_is_python_docs_in_a_fixed_order(language):
     docs = language.stdlib_docs()
     assert docs == language.stdlib_docs()
     assert 200_000 <= sum(map(len, docs)) <= 500_000
-    assert docs[0] == language.inspect.cleandoc(__import__("abc").__doc__)
+    assert docs[0] == inspect.cleandoc(__import__("abc").__doc__)
     assert sum(map(len, language.stdlib_docs(20_000))) <= 20_000
 
 
