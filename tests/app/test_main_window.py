@@ -84,7 +84,6 @@ def test_version_flag_prints_and_opens_no_window(monkeypatch, capsys):
     def no_gui(*args, **kwargs):
         raise AssertionError("--version must not start the GUI")
 
-    monkeypatch.setattr(entry, "QApplication", no_gui)
-    monkeypatch.setattr(entry, "MainWindow", no_gui)
+    monkeypatch.setattr(entry, "run_gui", no_gui)
     assert entry.main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"Ember Studio {__version__}"
