@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 import zipfile
 from collections import OrderedDict
 
@@ -26,6 +25,7 @@ import numpy as np
 
 from core import backend as _backend
 from core import dtypes as _dt
+from core._atomic import write_atomic
 from core.tensor import Tensor, _make, device, normalize_device
 
 __all__ = ["load", "save"]
@@ -138,8 +138,8 @@ class _Writer:
 
 def save(obj, f, **kwargs) -> None:
     """Save ``obj`` (a tensor, or dicts/lists/tuples of tensors, numbers, strings, bools,
-    None) to ``f``: a path (written atomically: a temporary file in the same folder,
-    then renamed) or a binary file object. CUDA tensors are saved from host copies.
+    None) to ``f``: a path (written atomically, see ``core._atomic``) or a binary file
+    object. CUDA tensors are saved from host copies.
     PyTorch's pickle options (pickle_module, ...) are accepted and ignored."""
     writer = _Writer()
     structure = json.dumps(writer.encode(obj, ""), separators=(",", ":"), allow_nan=False)
@@ -161,23 +161,7 @@ def save(obj, f, **kwargs) -> None:
         for c in chunks:
             f.write(c)
         return
-    path = os.fspath(f)
-    folder, base = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{base}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for c in chunks:
-                out.write(c)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(f, chunks)
 
 
 # -- load ---------------------------------------------------------------------------------------

@@ -19,13 +19,17 @@ from __future__ import annotations
 
 import ast
 import os
-import secrets
+from typing import TYPE_CHECKING
 
+from core._atomic import write_atomic
 from core.export import data as _data
 from core.export import loop as _loop
 from core.export.names import assign, comment_text, literal, width, wrap
 from core.export.source import ModelPlan, TemplateError, plan_model
 from core.model.document import Document
+
+if TYPE_CHECKING:
+    from core.model.build import GraphModel
 
 __all__ = ["TARGETS", "ExportError", "export_source", "plan", "state_dict_for", "write"]
 
@@ -54,7 +58,11 @@ def plan(doc: Document, target: str = "core") -> ModelPlan:
 
 
 def export_source(
-    doc: Document, target: str = "core", *, weights: str | None = None, root=None
+    doc: Document,
+    target: str = "core",
+    *,
+    weights: str | None = None,
+    root: str | os.PathLike | None = None,
 ) -> str:
     """The script for ``target`` ("core" or "pytorch") as text.
 
@@ -195,25 +203,14 @@ def state_dict_for(model, model_plan: ModelPlan) -> dict:
     return out
 
 
-def _atomic_write(path: str, payload: bytes) -> None:
-    folder, base = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{base}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def write(doc: Document, path, target: str = "core", *, model=None, root=None) -> list[str]:
+def write(
+    doc: Document,
+    path: str | os.PathLike,
+    target: str = "core",
+    *,
+    model: GraphModel | None = None,
+    root: str | os.PathLike | None = None,
+) -> list[str]:
     """Write the script to ``path`` (atomically) and, if ``model`` (a built GraphModel) is
     given, its weights beside it as ``<stem>.safetensors``; returns the paths written."""
     import core
@@ -235,7 +232,7 @@ def write(doc: Document, path, target: str = "core", *, model=None, root=None) -
             raise ExportError(f"cannot write {weights_path}: {e.strerror or e}") from e
         written.append(weights_path)
     try:
-        _atomic_write(path, source.encode("utf-8"))
+        write_atomic(path, source)
     except OSError as e:
         raise ExportError(f"cannot write {path}: {e.strerror or e}") from e
     return [path, *written]

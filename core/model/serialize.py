@@ -50,11 +50,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core._atomic import write_atomic
 from core.model import catalog, settings
 from core.model.document import (
     Document,
@@ -257,7 +257,7 @@ def _read(data: Any, *, fragment: bool) -> tuple[list[Problem], _Parsed | None]:
     """Problems of ``data`` and, when there are none, its checked content."""
     what = FRAGMENT_FORMAT if fragment else FORMAT
     if not isinstance(data, Mapping):
-        return [Problem("", f"expected a JSON object (a {what} file), got {_kind_of(data)}")], None
+        return [Problem("", f"expected a JSON object (an {what} file), got {_kind_of(data)}")], None
     problems = _Problems()
     fmt = data.get("format")
     if "format" not in data:
@@ -710,64 +710,13 @@ def backup_path(path: str | os.PathLike) -> str:
 
 
 def save(doc: Document, path: str | os.PathLike) -> None:
-    """Write ``doc`` to ``path`` atomically: a temporary file in the same folder, flushed
-    and fsynced, then renamed over ``path``; the previous file is kept as ``<path>.bak``.
+    """Write ``doc`` to ``path`` atomically, keeping the previous file as ``<path>.bak``.
     On failure (disk full, no permission) the file on disk is unchanged and a SaveError
     names the file and the system's reason."""
-    name = os.fspath(path)
-    target = os.path.realpath(name) if os.path.islink(name) else name
-    data = dumps(doc).encode("utf-8")
-    folder = os.path.dirname(os.path.abspath(target))
-    temps: list[str] = []
     try:
-        mode = os.stat(target).st_mode & 0o7777 if os.path.exists(target) else None
-        tmp = _write_temp(folder, target, data, mode, temps)
-        if mode is not None:
-            with open(target, "rb") as f:
-                old = f.read()
-            bak = _write_temp(folder, target, old, mode, temps)
-            os.replace(bak, backup_path(target))
-            temps.remove(bak)
-        os.replace(tmp, target)
-        temps.remove(tmp)
-        _fsync_folder(folder)
+        write_atomic(path, dumps(doc), backup_suffix=BACKUP_SUFFIX)
     except OSError as e:
-        raise SaveError(name, e) from e
-    finally:
-        for t in temps:
-            try:
-                os.unlink(t)
-            except OSError:
-                pass
-
-
-def _write_temp(folder: str, target: str, data: bytes, mode: int | None, temps: list) -> str:
-    base = os.path.basename(target)
-    tmp = os.path.join(folder, f".{base}.{secrets.token_hex(4)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(tmp, flags, 0o666)
-    temps.append(tmp)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    if mode is not None:
-        os.chmod(tmp, mode)
-    return tmp
-
-
-def _fsync_folder(folder: str) -> None:
-    """Make the rename durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        raise SaveError(os.fspath(path), e) from e
 
 
 # -- helpers ---------------------------------------------------------------------------
