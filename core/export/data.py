@@ -96,6 +96,21 @@ def _check_corpus(name: str) -> None:
         )
 
 
+def _modules_constant(limit: int = 100) -> str:
+    """``MODULES = ("abc argparse ..." ...).split()``: core.datasets.text.MODULES (the one
+    list of the corpus's modules) as packed string parts of at most ``limit`` columns."""
+    from core.datasets.text import MODULES
+
+    parts, current = [], ""
+    for word in MODULES:
+        if current and width(f'    "{current}{word} "') > limit:
+            parts.append(current)
+            current = ""
+        current += word + " "
+    parts.append(current.rstrip())
+    return "\n".join(["MODULES = (", *(f"    {string(p)}" for p in parts), ").split()"])
+
+
 def section(settings: dict, target: str, *, root=None) -> DataSection:
     """The data section for the dataset ``settings`` and ``target`` ("core" or "pytorch")."""
     if settings["source"] == "text" and settings["standardize"]:
@@ -253,7 +268,7 @@ def _torch(s: dict, root) -> DataSection:
         else:
             _check_corpus(s["name"])
             out.imports |= {"import importlib", "import inspect", "import warnings"}
-            out.blocks.append(_PYTHON_DOCS)
+            out.blocks.append(_modules_constant() + "\n\n\n" + _PYTHON_DOCS)
             stride = options.pop("stride", None)
             max_chars = options.pop("max_chars", None)
             body.append(f"    text = python_docs({literal(max_chars)})")
@@ -643,16 +658,8 @@ _READ_TEXT = '''def read_text(path, encoding="utf-8", max_chars=None):
     with open(path, encoding=encoding) as f:
         return f.read() if max_chars is None else f.read(max_chars)'''
 
-_PYTHON_DOCS = '''MODULES = (
-    "abc argparse ast base64 bisect calendar collections contextlib copy csv dataclasses "
-    "datetime decimal difflib enum fractions functools glob heapq html inspect io itertools "
-    "json logging math operator os pathlib pickle pprint queue random re shlex shutil socket "
-    "statistics string struct subprocess tempfile textwrap threading time typing unittest "
-    "urllib.parse uuid warnings weakref zipfile"
-).split()
 
-
-def python_docs(max_chars=None):
+_PYTHON_DOCS = '''def python_docs(max_chars=None):
     """The python_docs corpus: docstrings of standard-library modules, in a fixed order."""
     docs, seen = [], set()
 

@@ -9,18 +9,29 @@ gradient clipping, seed and device; it prints each epoch's metrics and saves the
 
 from __future__ import annotations
 
+from core.export import fmt
 from core.export.data import DataSection
 from core.export.names import literal
 from core.export.source import ModelPlan
+from core.model.settings import (
+    LOSS_FUNCTIONS,
+    OPTIMIZER_CLASSES,
+    SCHEDULER_CLASSES,
+    resolve_loss,
+    scheduler_kwargs,
+)
 
-OPTIMIZERS = {
-    "adam": ("Adam", ("weight_decay",)),
-    "adamw": ("AdamW", ("weight_decay",)),
-    "sgd": ("SGD", ("momentum", "weight_decay")),
-    "rmsprop": ("RMSprop", ("momentum", "weight_decay")),
-    "adagrad": ("Adagrad", ("weight_decay",)),
-}
 _CONSTANT = {"momentum": "MOMENTUM", "weight_decay": "WEIGHT_DECAY"}
+
+
+class _Code(str):
+    """Code to write as it is (other values are written as literals)."""
+
+
+def _call(fn: str, args: list[str], kwargs: dict) -> str:
+    """``fn(args, key=value, ...)`` on one line (fmt lays it out)."""
+    parts = args + [f"{k}={v if isinstance(v, _Code) else literal(v)}" for k, v in kwargs.items()]
+    return f"{fn}({', '.join(parts)})"
 
 
 def settings_block(t: dict) -> str:
@@ -31,7 +42,7 @@ def settings_block(t: dict) -> str:
         f"BATCH_SIZE = {t['batch_size']}",
         f"LEARNING_RATE = {literal(t['lr'])}",
     ]
-    names = OPTIMIZERS[t["optimizer"]][1]
+    names = OPTIMIZER_CLASSES[t["optimizer"]][1]
     if "momentum" in names:
         lines.append(f"MOMENTUM = {literal(t['momentum'])}")
     lines.append(f"WEIGHT_DECAY = {literal(t['weight_decay'])}")
@@ -39,14 +50,6 @@ def settings_block(t: dict) -> str:
         lines.append(f"GRAD_CLIP = {literal(t['grad_clip'])}  # maximum gradient norm")
     lines += [f"SEED = {t['seed']}", f"DEVICE = {literal(t['device'])}"]
     return "\n".join(lines)
-
-
-def _resolve_loss(loss: str, task: str | None) -> str | None:
-    if loss != "auto":
-        return loss
-    if task is None:
-        return None
-    return "cross_entropy" if task == "classification" else "mse"
 
 
 def _loss_expr(loss: str, task: str, sequence: bool) -> list[str]:
@@ -63,13 +66,7 @@ def _loss_expr(loss: str, task: str, sequence: bool) -> list[str]:
         if loss == "cross_entropy":
             return ['raise ValueError("cross_entropy needs classes; use mse for regression")']
         body = []
-    fn = {
-        "mse": "mse_loss",
-        "l1": "l1_loss",
-        "huber": "huber_loss",
-        "bce_with_logits": "binary_cross_entropy_with_logits",
-    }[loss]
-    return body + [f"return F.{fn}(out, y)"]
+    return body + [f"return F.{LOSS_FUNCTIONS[loss]}(out, y)"]
 
 
 def loss_block(t: dict, data: DataSection) -> str:
@@ -83,10 +80,10 @@ def loss_block(t: dict, data: DataSection) -> str:
     if len(head[1]) > 100:
         head[1] = '    """The training loss of a batch (classes: None for regression)."""'
     if data.task is not None:
-        body = _loss_expr(_resolve_loss(loss, data.task), data.task, data.sequence)
+        body = _loss_expr(resolve_loss(loss, data.task), data.task, data.sequence)
         return "\n".join(head + ["    " + b for b in body])
-    regression = _loss_expr(_resolve_loss(loss, "regression"), "regression", False)
-    classes = _loss_expr(_resolve_loss(loss, "classification"), "classification", False)
+    regression = _loss_expr(resolve_loss(loss, "regression"), "regression", False)
+    classes = _loss_expr(resolve_loss(loss, "classification"), "classification", False)
     lines = head + ["    if classes is None:  # regression"]
     lines += ["        " + b for b in regression]
     lines += ["    " + b for b in classes]
@@ -118,48 +115,29 @@ def evaluate_block(lib: str, t: dict, data: DataSection) -> str:
 
 
 def _scheduler_lines(t: dict, lib: str) -> tuple[list[str], str | None]:
-    """(lines creating ``scheduler``, when it steps: "epoch", "step", "plateau" or None)."""
-    name = t["scheduler"]
-    sched = f"{lib}.optim.lr_scheduler"
-    if name == "none":
+    """(lines creating ``scheduler`` at 4 spaces, when it steps: "epoch", "step", "plateau"
+    or None)."""
+    if t["scheduler"] == "none":
         return [], None
-    if name == "step":
-        call = f"{sched}.StepLR(optimizer, step_size={t['step_size']}, gamma={literal(t['gamma'])})"
-        return [f"scheduler = {call}"], "epoch"
-    if name == "exponential":
-        return [f"scheduler = {sched}.ExponentialLR(optimizer, gamma={literal(t['gamma'])})"], (
-            "epoch"
-        )
-    if name == "cosine":
-        return [f"scheduler = {sched}.CosineAnnealingLR(optimizer, T_max=epochs)"], "epoch"
-    if name == "onecycle":
-        cycle = t["optimizer"] != "adagrad"
-        return [
-            f"scheduler = {sched}.OneCycleLR(",
-            "    optimizer,",
-            "    max_lr=LEARNING_RATE,",
-            "    total_steps=max(1, epochs * len(loader)),",
-            f"    cycle_momentum={cycle},",
-            ")",
-        ], "step"
-    return [
-        f"scheduler = {sched}.ReduceLROnPlateau(",
-        f'    optimizer, mode="min", factor={literal(t["gamma"])}, patience={t["step_size"]}',
-        ")",
-    ], "plateau"
+    cls, when = SCHEDULER_CLASSES[t["scheduler"]]
+    kwargs = scheduler_kwargs(
+        t,
+        lr=_Code("LEARNING_RATE"),
+        epochs=_Code("epochs"),
+        total_steps=_Code("max(1, epochs * len(loader))"),
+    )
+    call = _call(f"{lib}.optim.lr_scheduler.{cls}", ["optimizer"], kwargs)
+    return fmt.statement("scheduler = ", call, 4), when
 
 
 def train_block(lib: str, t: dict, plan: ModelPlan) -> str:
     """``train(model, train_set, val_set, classes, epochs, device)``: the training loop."""
-    cls, names = OPTIMIZERS[t["optimizer"]]
-    opt_args = ["model.parameters()", "lr=LEARNING_RATE"] + [f"{n}={_CONSTANT[n]}" for n in names]
-    opt = f"optimizer = {lib}.optim.{cls}({', '.join(opt_args)})"
-    if len(opt) + 4 > 100:
-        opt = "\n    ".join(
-            [f"optimizer = {lib}.optim.{cls}(", *[f"    {a}," for a in opt_args], ")"]
-        )
+    cls, names = OPTIMIZER_CLASSES[t["optimizer"]]
+    kwargs = {"lr": _Code("LEARNING_RATE"), **{n: _Code(_CONSTANT[n]) for n in names}}
+    call = _call(f"{lib}.optim.{cls}", ["model.parameters()"], kwargs)
+    opt = "\n".join(fmt.statement("optimizer = ", call, 4)).lstrip()
     sched_lines, when = _scheduler_lines(t, lib)
-    sched = "".join(f"\n    {line}" for line in sched_lines)
+    sched = "".join(f"\n{line}" for line in sched_lines)
     clip = (
         "\n            nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)"
         if t["grad_clip"] > 0

@@ -97,16 +97,7 @@ def plan_model(doc: Document, lib: str, inference: Inference | None = None) -> M
     outputs = [n.id for n in doc.output_nodes()]
     meta_title = str(doc.meta.get("title", "") or "")
 
-    # -- names: one identifier per node (attribute and, where needed, variable) ------------
-    taken: set[str] = set()
-    ident: dict[str, str] = {}
-    for nid in [*inputs, *order]:
-        if nid in ident:
-            continue
-        node = nodes[nid]
-        fallback = "input" if node.entry.is_input else node.entry.id_prefix or "layer"
-        ident[nid] = identifier(node.name, fallback, taken=taken)
-        taken.add(ident[nid])
+    ident = _identifiers(nodes, [*inputs, *order])
     specs: dict[str, catalog.ModuleSpec] = {}
     for nid in order:
         node = nodes[nid]
@@ -131,11 +122,34 @@ def plan_model(doc: Document, lib: str, inference: Inference | None = None) -> M
         total_params=sum(inference.nodes[n].params for n in order),
     )
 
-    # -- __init__ ---------------------------------------------------------------------------
+    lines = _class_lines(plan, meta_title) + _init_lines(nodes, order, specs, attrs)
+    lines += ["", *fmt.call_lines("def forward", ["self", *arg_names], ":", 4)]
+    lines += _forward_body(doc, inference, order, ident, specs, plan, lib)
+    plan.lines = lines
+    return plan
+
+
+def _identifiers(nodes, nids: list[str]) -> dict[str, str]:
+    """One identifier per node (its attribute and, where needed, its variable), from the
+    user's names, unique and never reserved."""
+    taken: set[str] = set()
+    ident: dict[str, str] = {}
+    for nid in nids:
+        if nid in ident:
+            continue
+        node = nodes[nid]
+        fallback = "input" if node.entry.is_input else node.entry.id_prefix or "layer"
+        ident[nid] = identifier(node.name, fallback, taken=taken)
+        taken.add(ident[nid])
+    return ident
+
+
+def _class_lines(plan: ModelPlan, meta_title: str) -> list[str]:
+    """The class line and its docstring: inputs, outputs and the parameter count."""
     lines = [f"class {plan.class_name}(nn.Module):"]
     ins = ", ".join(
         f"{plan.arg_names[k]}: {shape_comment(plan.input_shapes[k])[3:]}"
-        for k in range(len(inputs))
+        for k in range(len(plan.inputs))
     )
     outs = ", ".join(shape_comment(s)[3:] for s in plan.output_shapes)
     about = f"The model of {comment_text(meta_title)}" if meta_title.strip() else "The model"
@@ -147,9 +161,12 @@ def plan_model(doc: Document, lib: str, inference: Inference | None = None) -> M
         lines.append(f'    """{body[0].strip()}')
         lines += body[1:]
         lines.append('    """')
-    lines.append("")
-    lines.append("    def __init__(self):")
-    lines.append("        super().__init__()")
+    return lines
+
+
+def _init_lines(nodes, order: list[str], specs: dict, attrs: dict[str, str]) -> list[str]:
+    """``__init__``: one attribute per layer with parameters or state."""
+    lines = ["", "    def __init__(self):", "        super().__init__()"]
     for nid in order:
         if nid not in specs:
             continue
@@ -163,13 +180,7 @@ def plan_model(doc: Document, lib: str, inference: Inference | None = None) -> M
             lines += fmt.statement(f"self.{attrs[nid]} = ", source, 8, note)
     if not specs:
         lines.append("        # no layer with parameters or state")
-
-    # -- forward ----------------------------------------------------------------------------
-    lines.append("")
-    lines += fmt.call_lines("def forward", ["self", *arg_names], ":", 4)
-    lines += _forward_body(doc, inference, order, ident, specs, plan, lib)
-    plan.lines = lines
-    return plan
+    return lines
 
 
 def _forward_body(doc, inference, order, ident, specs, plan: ModelPlan, lib: str) -> list[str]:

@@ -16,9 +16,37 @@ from typing import Any
 from core.model.params import INT_LIMIT, Param, params, short_repr
 
 DATA_SOURCES = ("builtin", "csv", "npz", "mnist", "image_folder", "text")
-LOSSES = ("auto", "cross_entropy", "mse", "l1", "huber", "bce_with_logits")
-OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad")
-SCHEDULERS = ("none", "step", "exponential", "cosine", "onecycle", "plateau")
+
+# What the training choices are in the engine (core and torch share the names): the trainer
+# builds its loss, optimizer and scheduler from these tables and the export writes them out.
+# loss -> function of nn.functional ("auto": see resolve_loss)
+LOSS_FUNCTIONS = {
+    "cross_entropy": "cross_entropy",
+    "mse": "mse_loss",
+    "l1": "l1_loss",
+    "huber": "huber_loss",
+    "bce_with_logits": "binary_cross_entropy_with_logits",
+}
+# optimizer -> (class of optim, the training settings it takes besides lr)
+OPTIMIZER_CLASSES = {
+    "adam": ("Adam", ("weight_decay",)),
+    "adamw": ("AdamW", ("weight_decay",)),
+    "sgd": ("SGD", ("momentum", "weight_decay")),
+    "rmsprop": ("RMSprop", ("momentum", "weight_decay")),
+    "adagrad": ("Adagrad", ("weight_decay",)),
+}
+# scheduler -> (class of optim.lr_scheduler, when it steps: "epoch" after each epoch,
+# "step" after each batch, "plateau" after each epoch on the validation loss)
+SCHEDULER_CLASSES = {
+    "step": ("StepLR", "epoch"),
+    "exponential": ("ExponentialLR", "epoch"),
+    "cosine": ("CosineAnnealingLR", "epoch"),
+    "onecycle": ("OneCycleLR", "step"),
+    "plateau": ("ReduceLROnPlateau", "plateau"),
+}
+LOSSES = ("auto", *LOSS_FUNCTIONS)
+OPTIMIZERS = tuple(OPTIMIZER_CLASSES)
+SCHEDULERS = ("none", *SCHEDULER_CLASSES)
 
 DATASET = params(
     Param("source", "choice", "builtin", "Where the samples come from", choices=DATA_SOURCES),
@@ -114,6 +142,38 @@ def check_ui(value: Mapping[str, Any]) -> dict:
     """The free "ui" section: a JSON object (copied, tuples become lists)."""
     _raise_first("ui", value)
     return _json_copy(value)
+
+
+def resolve_loss(loss: str, task: str | None) -> str | None:
+    """The loss a run uses: "auto" is cross_entropy for classification and mse for
+    regression (None while the task is unknown)."""
+    if loss != "auto":
+        return loss
+    if task is None:
+        return None
+    return "cross_entropy" if task == "classification" else "mse"
+
+
+def scheduler_kwargs(
+    training: Mapping[str, Any], *, lr: Any, epochs: Any, total_steps: Any
+) -> dict[str, Any]:
+    """The keyword arguments after the optimizer of the scheduler the training settings
+    name (not "none"). ``lr``, ``epochs`` and ``total_steps`` (batches in the whole run) are
+    given: values for the trainer, code for an exported script."""
+    name = training["scheduler"]
+    if name == "step":
+        return {"step_size": training["step_size"], "gamma": training["gamma"]}
+    if name == "exponential":
+        return {"gamma": training["gamma"]}
+    if name == "cosine":
+        return {"T_max": epochs}
+    if name == "onecycle":
+        # Adagrad has neither momentum nor betas for the cycle to vary
+        cycle = training["optimizer"] != "adagrad"
+        return {"max_lr": lr, "total_steps": total_steps, "cycle_momentum": cycle}
+    if name == "plateau":
+        return {"mode": "min", "factor": training["gamma"], "patience": training["step_size"]}
+    raise ValueError(f"training.scheduler: unknown scheduler {name!r}")
 
 
 # -- helpers ---------------------------------------------------------------------------

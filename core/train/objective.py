@@ -15,17 +15,18 @@ import numpy as np
 
 from core import backend as _backend
 from core import optim
+from core.model.settings import (
+    LOSS_FUNCTIONS,
+    OPTIMIZER_CLASSES,
+    SCHEDULER_CLASSES,
+    resolve_loss,
+    scheduler_kwargs,
+)
 from core.nn import functional as F
 from core.optim import lr_scheduler
 from core.train.reports import TrainError
 
 CLASSIFICATION, REGRESSION = "classification", "regression"
-
-
-def resolve_loss(name: str, task: str) -> str:
-    if name == "auto":
-        return "cross_entropy" if task == CLASSIFICATION else "mse"
-    return name
 
 
 def _shape(s) -> str:
@@ -103,13 +104,7 @@ class Objective:
             if loss == "bce_with_logits":
                 return F.binary_cross_entropy_with_logits(out, y.reshape(out.shape).float())
             y = F.one_hot(y, self.num_classes).float()
-        if loss == "mse":
-            return F.mse_loss(out, y)
-        if loss == "l1":
-            return F.l1_loss(out, y)
-        if loss == "huber":
-            return F.huber_loss(out, y)
-        return F.binary_cross_entropy_with_logits(out, y)
+        return getattr(F, LOSS_FUNCTIONS[loss])(out, y)
 
     # -- statistics of a batch (backend arrays, no graph) ---------------------------------
     def correct(self, out, y):
@@ -159,56 +154,33 @@ class RegressionStats:
 
 # -- optimizer and scheduler -----------------------------------------------------------------
 def make_optimizer(settings: dict, params) -> optim.Optimizer:
-    name, lr, wd = settings["optimizer"], settings["lr"], settings["weight_decay"]
-    momentum = settings["momentum"]
-    if name == "adam":
-        return optim.Adam(params, lr=lr, weight_decay=wd)
-    if name == "adamw":
-        return optim.AdamW(params, lr=lr, weight_decay=wd)
-    if name == "sgd":
-        return optim.SGD(params, lr=lr, momentum=momentum, weight_decay=wd)
-    if name == "rmsprop":
-        return optim.RMSprop(params, lr=lr, momentum=momentum, weight_decay=wd)
-    if name == "adagrad":
-        return optim.Adagrad(params, lr=lr, weight_decay=wd)
-    raise TrainError(
-        f"training.optimizer: unknown optimizer {name!r}",
-        hint="use adam, adamw, sgd, rmsprop or adagrad",
-    )
+    """The core.optim optimizer that the training settings name, over ``params``."""
+    name = settings["optimizer"]
+    if name not in OPTIMIZER_CLASSES:
+        raise TrainError(
+            f"training.optimizer: unknown optimizer {name!r}",
+            hint=f"use one of {', '.join(OPTIMIZER_CLASSES)}",
+        )
+    cls, names = OPTIMIZER_CLASSES[name]
+    kwargs = {n: settings[n] for n in names}
+    return getattr(optim, cls)(params, lr=settings["lr"], **kwargs)
 
 
-def make_scheduler(settings: dict, optimizer, epochs: int, steps_per_epoch: int):
-    """(scheduler or None, when it steps: "epoch", "step" or "plateau").
-
-    step: StepLR(step_size, gamma) per epoch; exponential: ExponentialLR(gamma) per epoch;
-    cosine: CosineAnnealingLR(T_max=epochs) per epoch; onecycle: OneCycleLR(max_lr=lr,
-    total_steps=epochs * steps per epoch) per step; plateau: ReduceLROnPlateau(factor=gamma,
-    patience=step_size) on the validation loss (training loss without validation)."""
+def make_scheduler(
+    settings: dict, optimizer, epochs: int, steps_per_epoch: int
+) -> tuple[lr_scheduler.LRScheduler | None, str | None]:
+    """(the core.optim.lr_scheduler scheduler the training settings name, or None; when it
+    steps: "epoch", "step" or "plateau"). The plateau one watches the validation loss
+    (the training loss without validation). See ``core.model.settings.SCHEDULER_CLASSES``."""
     name = settings["scheduler"]
     if name == "none":
         return None, None
-    if name == "step":
-        s = lr_scheduler.StepLR(optimizer, step_size=settings["step_size"], gamma=settings["gamma"])
-        return s, "epoch"
-    if name == "exponential":
-        return lr_scheduler.ExponentialLR(optimizer, gamma=settings["gamma"]), "epoch"
-    if name == "cosine":
-        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs), "epoch"
-    if name == "onecycle":
-        cycle = "momentum" in optimizer.defaults or "betas" in optimizer.defaults
-        s = lr_scheduler.OneCycleLR(
-            optimizer,
-            max_lr=settings["lr"],
-            total_steps=max(1, epochs * steps_per_epoch),
-            cycle_momentum=cycle,
+    if name not in SCHEDULER_CLASSES:
+        raise TrainError(
+            f"training.scheduler: unknown scheduler {name!r}",
+            hint=f"use none or one of {', '.join(SCHEDULER_CLASSES)}",
         )
-        return s, "step"
-    if name == "plateau":
-        s = lr_scheduler.ReduceLROnPlateau(
-            optimizer, mode="min", factor=settings["gamma"], patience=settings["step_size"]
-        )
-        return s, "plateau"
-    raise TrainError(
-        f"training.scheduler: unknown scheduler {name!r}",
-        hint="use none, step, exponential, cosine, onecycle or plateau",
-    )
+    cls, when = SCHEDULER_CLASSES[name]
+    total_steps = max(1, epochs * steps_per_epoch)
+    kwargs = scheduler_kwargs(settings, lr=settings["lr"], epochs=epochs, total_steps=total_steps)
+    return getattr(lr_scheduler, cls)(optimizer, **kwargs), when
