@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Self
 
 import numpy as np
 
@@ -25,7 +26,70 @@ def _host(a) -> np.ndarray:
     return to_numpy(a._data) if isinstance(a, Tensor) else np.asarray(a)
 
 
-class LabeledDataset(TensorDataset):
+class MetaDataset(TensorDataset):
+    """A TensorDataset of ``(data, targets)`` with metadata (``name``, ``classes``) that the
+    datasets derived from it keep: torchvision-style access, ``numpy``, ``subset``,
+    ``split`` and ``to``. Subclasses say how to remake one from arrays (``_like``)."""
+
+    name: str
+    classes: list[str] | None
+
+    def _like(self, x: np.ndarray, y: np.ndarray) -> Self:
+        raise NotImplementedError
+
+    # -- torchvision-style access ------------------------------------------------------
+    @property
+    def data(self) -> Tensor:
+        return self.tensors[0]
+
+    @property
+    def targets(self) -> Tensor:
+        return self.tensors[1]
+
+    @property
+    def num_classes(self) -> int | None:
+        return None if self.classes is None else len(self.classes)
+
+    @property
+    def class_to_idx(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.classes or ())}
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.tensors[0].shape[1:])
+
+    def numpy(self) -> tuple[np.ndarray, np.ndarray]:
+        """(features, targets) as host numpy arrays."""
+        return to_numpy(self.tensors[0]._data), to_numpy(self.tensors[1]._data)
+
+    # -- derived datasets ----------------------------------------------------------------
+    def subset(self, indices) -> Self:
+        """The rows at ``indices`` (copied), with the same metadata."""
+        idx = np.asarray(indices, dtype=np.int64)
+        x, y = self.numpy()
+        out = self._like(x[idx], y[idx])
+        return out.to(self.data.device) if self.data.device != "cpu" else out
+
+    def split(self, lengths, *, seed: int | None = None, generator=None) -> list[Self]:
+        """Random disjoint parts of the given lengths (ints, or fractions adding up to 1),
+        drawn as ``random_split`` draws them; ``seed`` makes a private generator."""
+        if seed is not None:
+            if generator is not None:
+                raise ValueError("split: pass seed or generator, not both")
+            generator = _random.Generator().manual_seed(seed)
+        return [self.subset(idx) for idx in _split_indices(len(self), lengths, generator)]
+
+    def to(self, device) -> Self:
+        """The same dataset with its tensors on ``device`` (batches then come from there)."""
+        name = normalize_device(device)
+        if name == self.data._device:
+            return self
+        out = self._like(*self.numpy())
+        out.tensors = tuple(t.to(name) for t in out.tensors)
+        return out
+
+
+class LabeledDataset(MetaDataset):
     """Samples with one target each: ``ds[i] == (ds.data[i], ds.targets[i])``.
 
     A TensorDataset (so DataLoader, random_split and Subset work as in PyTorch) with
@@ -101,32 +165,6 @@ class LabeledDataset(TensorDataset):
         self.categories = dict(categories) if categories else {}
         self.standardization = standardization
 
-    # -- torchvision-style access ------------------------------------------------------
-    @property
-    def data(self) -> Tensor:
-        return self.tensors[0]
-
-    @property
-    def targets(self) -> Tensor:
-        return self.tensors[1]
-
-    @property
-    def num_classes(self) -> int | None:
-        return None if self.classes is None else len(self.classes)
-
-    @property
-    def class_to_idx(self) -> dict[str, int]:
-        return {c: i for i, c in enumerate(self.classes or ())}
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.tensors[0].shape[1:])
-
-    def numpy(self) -> tuple[np.ndarray, np.ndarray]:
-        """(features, targets) as host numpy arrays."""
-        return to_numpy(self.tensors[0]._data), to_numpy(self.tensors[1]._data)
-
-    # -- derived datasets ----------------------------------------------------------------
     def _like(self, x, y, **changes) -> LabeledDataset:
         meta = {
             "name": self.name,
@@ -138,31 +176,6 @@ class LabeledDataset(TensorDataset):
         }
         meta.update(changes)
         return LabeledDataset(x, y, **meta)
-
-    def subset(self, indices) -> LabeledDataset:
-        """The rows at ``indices`` (copied), with the same metadata."""
-        idx = np.asarray(indices, dtype=np.int64)
-        x, y = self.numpy()
-        out = self._like(x[idx], y[idx])
-        return out.to(self.data.device) if self.data.device != "cpu" else out
-
-    def split(self, lengths, *, seed: int | None = None, generator=None) -> list[LabeledDataset]:
-        """Random disjoint parts of the given lengths (ints, or fractions adding up to 1),
-        drawn as ``random_split`` draws them; ``seed`` makes a private generator."""
-        if seed is not None:
-            if generator is not None:
-                raise ValueError("split: pass seed or generator, not both")
-            generator = _random.Generator().manual_seed(seed)
-        return [self.subset(idx) for idx in _split_indices(len(self), lengths, generator)]
-
-    def to(self, device) -> LabeledDataset:
-        """The same dataset with its tensors on ``device`` (batches then come from there)."""
-        name = normalize_device(device)
-        if name == self.data._device:
-            return self
-        out = self._like(*self.numpy())
-        out.tensors = tuple(t.to(name) for t in out.tensors)
-        return out
 
     def __repr__(self) -> str:
         parts = [f"name={self.name!r}", f"samples={len(self)}", f"input_shape={self.input_shape}"]

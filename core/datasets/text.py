@@ -24,11 +24,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from core import random as _random
-from core.backend import to_numpy
-from core.datasets.base import DatasetError
-from core.tensor import _make, normalize_device
-from core.utils.data.dataset import TensorDataset, _split_indices
+from core.datasets.base import DatasetError, MetaDataset
+from core.tensor import _make
 
 __all__ = [
     "CORPORA",
@@ -94,7 +91,9 @@ def python_docs(max_chars: int | None = None) -> str:
 CORPORA = {"python_docs": python_docs}
 
 
-def read_text(path, *, encoding: str = "utf-8", max_chars: int | None = None) -> str:
+def read_text(
+    path: str | os.PathLike, *, encoding: str = "utf-8", max_chars: int | None = None
+) -> str:
     """A text file's content (a DatasetError naming the file if it cannot be used)."""
     path = os.fspath(path)
     if os.path.isdir(path):
@@ -122,7 +121,7 @@ def read_text(path, *, encoding: str = "utf-8", max_chars: int | None = None) ->
     return text
 
 
-class SequenceDataset(TensorDataset):
+class SequenceDataset(MetaDataset):
     """Windows of token ids and their next-token targets: ``ds[i] == (x[i], y[i])``, both
     int64 of shape (block,), ``y[i, t]`` being the token after ``x[i, t]``.
 
@@ -150,60 +149,19 @@ class SequenceDataset(TensorDataset):
         self.name = name
 
     @property
-    def data(self):
-        return self.tensors[0]
-
-    @property
-    def targets(self):
-        return self.tensors[1]
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.classes)
-
-    @property
-    def class_to_idx(self) -> dict[str, int]:
-        return {c: i for i, c in enumerate(self.classes)}
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.tensors[0].shape[1:])
-
-    @property
     def block(self) -> int:
         return int(self.tensors[0].shape[1])
-
-    def numpy(self) -> tuple[np.ndarray, np.ndarray]:
-        return to_numpy(self.tensors[0]._data), to_numpy(self.tensors[1]._data)
 
     def encode(self, text: str) -> np.ndarray:
         """The ids of ``text``'s characters (a DatasetError for one outside the vocabulary)."""
         return _encode(text, self.class_to_idx, self.name)
 
     def decode(self, ids) -> str:
+        """The text of character ids."""
         return "".join(self.classes[int(i)] for i in np.asarray(ids).reshape(-1))
 
-    def subset(self, indices) -> SequenceDataset:
-        idx = np.asarray(indices, dtype=np.int64)
-        x, y = self.numpy()
-        out = SequenceDataset(x[idx], y[idx], classes=self.classes, name=self.name)
-        return out.to(self.data.device) if self.data._device != "cpu" else out
-
-    def split(self, lengths, *, seed: int | None = None, generator=None) -> list[SequenceDataset]:
-        """Random disjoint parts (ints, or fractions adding up to 1), as LabeledDataset.split."""
-        if seed is not None:
-            if generator is not None:
-                raise ValueError("split: pass seed or generator, not both")
-            generator = _random.Generator().manual_seed(seed)
-        return [self.subset(idx) for idx in _split_indices(len(self), lengths, generator)]
-
-    def to(self, device) -> SequenceDataset:
-        name = normalize_device(device)
-        if name == self.data._device:
-            return self
-        out = SequenceDataset(*self.numpy(), classes=self.classes, name=self.name)
-        out.tensors = tuple(t.to(name) for t in out.tensors)
-        return out
+    def _like(self, x: np.ndarray, y: np.ndarray) -> SequenceDataset:
+        return SequenceDataset(x, y, classes=self.classes, name=self.name)
 
     def __repr__(self) -> str:
         return (
@@ -266,7 +224,9 @@ def char_sequences(
     return SequenceDataset(windows[:, :-1], windows[:, 1:], classes=vocab, name=name)
 
 
-def corpus(name: str, block: int, *, stride: int | None = None, max_chars: int | None = None):
+def corpus(
+    name: str, block: int, *, stride: int | None = None, max_chars: int | None = None
+) -> SequenceDataset:
     """A built-in corpus (see ``CORPORA``) as a :class:`SequenceDataset`."""
     try:
         make = CORPORA[name]
@@ -278,7 +238,7 @@ def corpus(name: str, block: int, *, stride: int | None = None, max_chars: int |
 
 
 def load_text(
-    path,
+    path: str | os.PathLike,
     block: int,
     *,
     stride: int | None = None,

@@ -138,6 +138,8 @@ class GraphModel(nn.Module):
 
     # -- running ---------------------------------------------------------------------
     def forward(self, *inputs, **by_id):
+        """Run the nodes in topological order: one batch per Input node (in document
+        order, or by node id as a keyword); the Output's value, or a tuple of them."""
         values = self._bind(inputs, by_id)
         modules = self._modules
         for nid, entry, params, sources, how in self._steps:

@@ -190,17 +190,6 @@ def shape_str(shape: Sequence[int]) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def need_rank(kind: str, shape: Shape, ranks: Sequence[int], hint: str = "") -> None:
-    """Raise a ShapeError unless ``len(shape)`` is one of ``ranks``."""
-    if len(shape) not in ranks:
-        want = " or ".join(f"{r}-D" for r in ranks)
-        raise ShapeError(
-            f"{kind} needs a {want} input per sample, got {shape_str(shape)} ({len(shape)}-D)",
-            hint,
-            code="rank",
-        )
-
-
 def P(name: str, type: str, default: Any, doc: str = "", **kw: Any) -> Param:  # noqa: N802
     """Shorthand for :class:`Param` in catalog entries."""
     return Param(name, type, default, doc, **kw)

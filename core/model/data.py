@@ -67,7 +67,7 @@ class Data:
         )
 
 
-def load_data(dataset: Mapping[str, Any], *, root=None) -> Data:
+def load_data(dataset: Mapping[str, Any], *, root: str | os.PathLike | None = None) -> Data:
     """The train/validation data a dataset section describes (DatasetError if it cannot)."""
     from core.model.document import DocumentError
     from core.model.settings import check_dataset

@@ -146,30 +146,17 @@ def residual_digits() -> Document:
     g.add("Conv2d", "Stem conv", id="stem", out_channels=16, kernel_size=3, padding=1)
     g.add("BatchNorm2d", "Stem norm", id="stem_bn")
     trunk = g.add("ReLU", "Stem ReLU", id="stem_relu")
+
+    def conv_norm(b: int, k: int, part: str) -> str:
+        """A branch's 3x3 conv (no bias: the norm follows) and BatchNorm; the norm's id."""
+        conv = dict(out_channels=16, kernel_size=3, padding=1, bias=False)
+        g.add("Conv2d", f"Block {b} conv {part}", id=f"b{b}_conv{k}", dy=BRANCH_DY, **conv)
+        return g.add("BatchNorm2d", f"Block {b} norm {part}", id=f"b{b}_bn{k}", dy=BRANCH_DY)
+
     for b in (1, 2):
-        g.add(
-            "Conv2d",
-            f"Block {b} conv A",
-            id=f"b{b}_conv1",
-            dy=BRANCH_DY,
-            out_channels=16,
-            kernel_size=3,
-            padding=1,
-            bias=False,
-        )
-        g.add("BatchNorm2d", f"Block {b} norm A", id=f"b{b}_bn1", dy=BRANCH_DY)
+        conv_norm(b, 1, "A")
         g.add("ReLU", f"Block {b} ReLU A", id=f"b{b}_relu1", dy=BRANCH_DY)
-        g.add(
-            "Conv2d",
-            f"Block {b} conv B",
-            id=f"b{b}_conv2",
-            dy=BRANCH_DY,
-            out_channels=16,
-            kernel_size=3,
-            padding=1,
-            bias=False,
-        )
-        branch = g.add("BatchNorm2d", f"Block {b} norm B", id=f"b{b}_bn2", dy=BRANCH_DY)
+        branch = conv_norm(b, 2, "B")
         add = g.add("Add", f"Block {b} skip", id=f"b{b}_add", after=branch, port="in1")
         doc.connect(trunk, add, dst_port="in2")  # the identity skip
         trunk = g.add("ReLU", f"Block {b} ReLU", id=f"b{b}_relu")

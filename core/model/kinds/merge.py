@@ -34,19 +34,30 @@ def _elementwise_infer(name):
 
 _INPUTS = P("inputs", "int", 2, "Number of inputs", min=2, max=16)
 
-register(
-    LayerKind(
-        kind="Add",
-        display_name="Add",
-        category="Merge",
-        doc="Element-wise sum of its inputs (all of one shape): a residual/skip connection.",
-        params=params(_INPUTS),
-        infer=_elementwise_infer("Add"),
-        apply=lambda m, xs, p: functools.reduce(operator.add, xs),
-        expr=lambda ins, attr, p, lib: " + ".join(ins),
-        ports=_ports,
-        key_params=("inputs",),
+
+def _elementwise(kind: str, op, symbol: str, doc: str) -> None:
+    """Register a merge of ``inputs`` same-shaped tensors folded with ``op`` (``symbol``)."""
+    register(
+        LayerKind(
+            kind=kind,
+            display_name=kind,
+            category="Merge",
+            doc=doc,
+            params=params(_INPUTS),
+            infer=_elementwise_infer(kind),
+            apply=lambda m, xs, p: functools.reduce(op, xs),
+            expr=lambda ins, attr, p, lib: f" {symbol} ".join(ins),
+            ports=_ports,
+            key_params=("inputs",),
+        )
     )
+
+
+_elementwise(
+    "Add",
+    operator.add,
+    "+",
+    "Element-wise sum of its inputs (all of one shape): a residual/skip connection.",
 )
 
 register(
@@ -63,19 +74,8 @@ register(
     )
 )
 
-register(
-    LayerKind(
-        kind="Multiply",
-        display_name="Multiply",
-        category="Merge",
-        doc="Element-wise product of its inputs (all of one shape): gating.",
-        params=params(_INPUTS),
-        infer=_elementwise_infer("Multiply"),
-        apply=lambda m, xs, p: functools.reduce(operator.mul, xs),
-        expr=lambda ins, attr, p, lib: " * ".join(ins),
-        ports=_ports,
-        key_params=("inputs",),
-    )
+_elementwise(
+    "Multiply", operator.mul, "*", "Element-wise product of its inputs (all of one shape): gating."
 )
 
 
