@@ -151,15 +151,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch-size",
         type=_positive_int,
         metavar="N",
-        help="show shapes and per-batch totals for this batch size (default: N)",
+        help="show shapes and totals for a batch of N samples (default: per sample, "
+        "with the batch axis shown as N)",
     )
     p.set_defaults(run=cmd_summary)
     return parser
 
 
 def wants_cli(argv: Sequence[str]) -> bool:
-    """Whether ``argv`` asks for the command line (a command, help or version), not the GUI."""
-    return bool(argv) and (argv[0] in COMMANDS or argv[0] in ("-h", "--help", "--version"))
+    """Whether ``argv`` asks for the command line (a command, help or version), not the GUI.
+
+    Any first word that is not an option is taken as a command, so that a mistyped one
+    (``ember-studio trian x``) is a usage error rather than a window opening; the GUI's
+    own arguments (Qt's, such as ``-platform offscreen``) start with a dash."""
+    return bool(argv) and (
+        argv[0] in COMMANDS or argv[0] in ("-h", "--help", "--version") or argv[0][:1] != "-"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -210,6 +217,8 @@ def _check_file(path: str) -> None:
         raise CLIError(f"{path}: no such file")
     if p.is_dir():
         raise CLIError(f"{path}: is a folder, not a project file (*{SUFFIX})")
+    if not p.is_file():  # a device or a pipe: reading it could block or never end
+        raise CLIError(f"{path}: is not a regular file (a device or a pipe?); give a file")
 
 
 def _count(n: int, word: str) -> str:
@@ -244,7 +253,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     path = args.project
     _check_file(path)
     try:
-        data = serialize.parse_json(Path(path).read_bytes(), source=path)
+        with open(path, "rb") as f:  # at most one byte over the limit: parse_json refuses it
+            raw = f.read(serialize.MAX_BYTES + 1)
+        data = serialize.parse_json(raw, source=path)
     except serialize.FormatError as e:  # not JSON: the message has line and column
         print(f"error: {e}")
         raise CLIError(f"{path} is not a valid project file") from None
@@ -302,6 +313,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.is_dir():
         raise CLIError(f"{args.output}: is a folder; give the script's file name (e.g. model.py)")
+    if out.exists() and (out.suffix != ".py" or out.samefile(args.project)):
+        # a slip such as `-o model.ember.json` must not replace a project, data or weights
+        raise CLIError(
+            f"{args.output}: exists and is not a Python script; not overwriting it "
+            "(give the script a new name ending in .py)"
+        )
     if not out.parent.is_dir():
         raise CLIError(f"{args.output}: the folder {str(out.parent)!r} does not exist")
     model = None
@@ -390,7 +407,8 @@ def _stem(path: Path) -> str:
 def _train_error(e) -> str:
     """A TrainError as lines: what happened (the op and node for a NaN/Inf), the hint, and
     the checkpoint to resume from when there is one."""
-    before = e.stage in ("setup", "data", "build")  # nothing ran yet
+    # nothing ran yet (a resume checkpoint that cannot be read fails before the first step)
+    before = e.result is None or e.stage in ("setup", "data", "build")
     text = e.message if before else f"training stopped: {e.message}"
     anomaly = getattr(e, "anomaly", None)
     if anomaly is not None:
@@ -448,7 +466,8 @@ def goal_status(meta: dict, metrics: dict) -> tuple[str, bool | None]:
 
 def _print_result(doc, result, out_dir: Path, weights: Path, interrupted: bool) -> None:
     state = "stopped" if interrupted or result.stopped else "finished"
-    print(f"{state} after {_count(result.epochs, 'epoch')} ({result.seconds:.1f} s)")
+    at = f", at step {result.steps}" if state == "stopped" else ""  # --resume goes on there
+    print(f"{state} after {_count(result.epochs, 'epoch')}{at} ({result.seconds:.1f} s)")
     for name, value in result.metrics.items():
         if isinstance(value, (int, float)) and name not in ("epoch", "lr", "seconds"):
             print(f"  {name:<16} {_fmt(name, value)}")

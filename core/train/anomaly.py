@@ -96,6 +96,8 @@ def diagnose(model, forward, objective, x, y, *, step: int, epoch: int, rng_stat
     # 1. the data itself
     if x.is_floating_point() and not _finite(x):
         return Anomaly("input", value=_kind([x._data]), **base)
+    if y is not None and y.is_floating_point() and not _finite(y):
+        return Anomaly("target", value=_kind([y._data]), **base)
     # 2. a weight that is already broken
     for name, p in model.named_parameters():
         if not _finite(p):
@@ -121,9 +123,12 @@ def diagnose(model, forward, objective, x, y, *, step: int, epoch: int, rng_stat
             for p in model.parameters():
                 p.grad = None
             out = forward(x)
+            model_ops = len(watch.nodes)  # the nodes after these ran in the loss function
             loss = objective(out, y)
             if watch.first_bad is not None:
-                return _at(model, watch, watch.first_bad, "forward", watch.bad_value, base)
+                return _at(
+                    model, watch, watch.first_bad, "forward", watch.bad_value, base, model_ops
+                )
             # 4. the backward pass: hooks see each intermediate gradient as it completes
             seen: list[tuple[int, str]] = []
 
@@ -147,14 +152,14 @@ def diagnose(model, forward, objective, x, y, *, step: int, epoch: int, rng_stat
         # the gradient of node_id's output came from the backward of one of its consumers
         consumers = [n for n in watch.nodes if n.kind == "op" and node_id in n.inputs]
         if consumers:
-            return _at(model, watch, consumers[-1].id, "backward", value, base)
+            return _at(model, watch, consumers[-1].id, "backward", value, base, model_ops)
     for name, p in model.named_parameters():
         if p.grad is not None and not _finite(p.grad):
             pid = getattr(p, "_rec", {}).get(watch._serial)
             users = [n for n in watch.nodes if n.kind == "op" and pid in n.inputs]
             value = _kind([p.grad._data])
             if users:
-                a = _at(model, watch, users[-1].id, "backward", value, base)
+                a = _at(model, watch, users[-1].id, "backward", value, base, model_ops)
                 return dataclasses.replace(a, parameter=name)
             nid, nname = _param_node(model, name)
             return Anomaly(
@@ -166,9 +171,12 @@ def diagnose(model, forward, objective, x, y, *, step: int, epoch: int, rng_stat
     return Anomaly("unknown", notes=tuple(notes), **base)
 
 
-def _at(model, watch: _Watch, op_id: int, where: str, value: str, base: dict) -> Anomaly:
+def _at(
+    model, watch: _Watch, op_id: int, where: str, value: str, base: dict, model_ops: int
+) -> Anomaly:
     node = watch.nodes[op_id]
-    nid, nname = _node_of(model, node.scope)
+    in_loss = op_id >= model_ops
+    nid, nname = (None, None) if in_loss else _node_of(model, node.scope)
     return Anomaly(
         where,
         value=value,
@@ -177,5 +185,6 @@ def _at(model, watch: _Watch, op_id: int, where: str, value: str, base: dict) ->
         scope=node.scope,
         node_id=nid,
         node_name=nname,
+        in_loss=in_loss,
         **base,
     )

@@ -38,7 +38,8 @@ class Callback:
       (forward and backward, per-op times) when the executed graph changed (recorded
       only when some callback defines this; see Trainer for the policy);
     - ``on_done(result: TrainResult)``: the run ended (finished or stopped);
-    - ``on_error(error: TrainError)``: the run failed; ``error.result`` holds what it reached.
+    - ``on_error(error: TrainError)``: the run failed, or could not start (train_document
+      and fit: data, build and setup errors too); ``error.result`` holds what it reached.
     """
 
     def on_start(self, info: TrainInfo) -> None:
@@ -85,6 +86,8 @@ class Dispatcher:
         for cb in self._by_event[event]:
             try:
                 getattr(cb, event)(*args)
+            except TrainError:  # it already says what went wrong and what to do
+                raise
             except Exception as e:
                 raise CallbackError(cb, event, e) from e
 
@@ -129,6 +132,12 @@ class CSVLogger(Callback):
         self._fields: list[str] | None = None
 
     def on_start(self, info: TrainInfo) -> None:
+        try:
+            self._start(info)
+        except OSError as e:
+            raise self._unwritable(e) from e
+
+    def _start(self, info: TrainInfo) -> None:
         self._fields = None
         keep: list[dict] = []
         if info.start_epoch > 0 and os.path.isfile(self.path):
@@ -145,6 +154,19 @@ class CSVLogger(Callback):
                 writer.writerows(keep)
 
     def on_epoch(self, report: EpochReport) -> None:
+        try:
+            self._append(report)
+        except OSError as e:
+            raise self._unwritable(e) from e
+
+    def _unwritable(self, e: OSError) -> TrainError:
+        return TrainError(
+            f"cannot write the metrics file {self.path}: {e.strerror or e}",
+            stage="checkpoint",
+            hint="check that the output folder is writable and the disk is not full",
+        )
+
+    def _append(self, report: EpochReport) -> None:
         row = {"epoch": report.epoch, **report.metrics, "lr": report.lr}
         row["seconds"] = round(report.seconds, 3)
         new = self._fields is None

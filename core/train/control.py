@@ -23,16 +23,19 @@ class TrainControl:
 
     # -- requests (any thread) -----------------------------------------------------------
     def pause(self) -> None:
+        """Ask the trainer to block before its next step (ignored once stopped)."""
         with self._cond:
             if not self._stop:
                 self._pause = True
 
     def resume(self) -> None:
+        """Let a paused trainer go on."""
         with self._cond:
             self._pause = False
             self._cond.notify_all()
 
     def stop(self) -> None:
+        """End the run after the current step (also ends a pause)."""
         with self._cond:
             self._stop = True
             self._pause = False
@@ -52,6 +55,7 @@ class TrainControl:
 
     @property
     def stopped(self) -> bool:
+        """A stop was requested."""
         return self._stop
 
     @property

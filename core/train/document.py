@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import core
+from core.train.callbacks import Dispatcher
 from core.train.control import TrainControl
 from core.train.reports import TrainError, TrainResult
 from core.train.trainer import Trainer
@@ -90,17 +91,23 @@ def train_document(
 
     epochs/device override the settings; out_dir receives checkpoints and metrics.csv;
     root is the folder relative dataset paths start from (the project file's); resume is
-    a checkpoint to continue from. Returns a TrainResult; raises TrainError.
+    a checkpoint to continue from. Returns a TrainResult; raises TrainError, which also
+    reaches the callbacks' ``on_error`` when the data or the model cannot be set up.
     """
-    trainer = document_trainer(
-        doc,
-        callbacks=callbacks,
-        control=control,
-        device=device,
-        out_dir=out_dir,
-        root=root,
-        **options,
-    )
+    callbacks = list(callbacks)
+    try:
+        trainer = document_trainer(
+            doc,
+            callbacks=callbacks,
+            control=control,
+            device=device,
+            out_dir=out_dir,
+            root=root,
+            **options,
+        )
+    except TrainError as e:
+        Dispatcher(callbacks).emit_error(e)
+        raise
     return trainer.run(epochs, resume=resume)
 
 

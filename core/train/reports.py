@@ -80,17 +80,18 @@ class TrainResult:
 class Anomaly:
     """Where a NaN or Inf first appeared: the op, its scope and the document node."""
 
-    where: str  # "loss", "forward", "backward", "input", "parameter" or "unknown"
+    where: str  # "forward", "backward", "input", "target", "parameter", "loss" or "unknown"
     step: int
     epoch: int
     value: str = "nan"  # "nan", "inf" or "nan/inf"
     op: str | None = None  # the op's name in the recorded graph ("Linear", "Log", ...)
     op_index: int | None = None  # its id in the recorded graph
-    scope: str | None = None  # the module path that ran it ("" for the loss)
+    scope: str | None = None  # the module path that ran it ("": the top level or the loss)
     node_id: str | None = None  # the document node (built models only)
     node_name: str | None = None
     parameter: str | None = None  # a parameter involved (where it is known)
     notes: tuple[str, ...] = field(default_factory=tuple)
+    in_loss: bool = False  # the op ran in the loss function, not in the model
 
     def describe(self) -> str:
         """One sentence: what went non-finite, where."""
@@ -98,6 +99,8 @@ class Anomaly:
         place = self._place()
         if self.where == "input":
             return f"the input batch contains {what} values: check the data"
+        if self.where == "target":
+            return f"the target batch contains {what} values: check the data's targets"
         if self.where == "parameter":
             return (
                 f"parameter {self.parameter!r}{place} holds {what} values (the previous update "
@@ -116,6 +119,8 @@ class Anomaly:
         return f"the loss or a gradient became {what}, but a re-run of the batch did not show where"
 
     def _place(self) -> str:
+        if self.in_loss:
+            return " in the loss function"
         if self.node_id is not None:
             name = (
                 f" ({self.node_name!r})"
@@ -126,7 +131,7 @@ class Anomaly:
         if self.scope:
             return f" in module {self.scope!r}"
         if self.scope == "" and self.op is not None:
-            return " in the loss function"
+            return " in the model's own forward() (outside its submodules)"
         return ""
 
     def to_dict(self) -> dict:
@@ -142,6 +147,7 @@ class Anomaly:
             "node_name": self.node_name,
             "parameter": self.parameter,
             "notes": list(self.notes),
+            "in_loss": self.in_loss,
         }
 
 

@@ -60,9 +60,27 @@ METRICS_CSV = "metrics.csv"
 _MAX_MODE = ("accuracy", "r2")  # metrics where larger is better
 
 
+_ANOMALY_HINTS = {
+    "input": "remove or fill in the missing (NaN) or infinite values of the dataset's "
+    "features; the model and the settings are not the cause",
+    "target": "remove or fill in the missing (NaN) or infinite targets of the dataset; the "
+    "model and the settings are not the cause",
+    "loss": "the model's outputs grew too large for the loss (or left its valid range): lower "
+    "the learning rate, set grad_clip, or standardize the inputs",
+    "forward": "lower the learning rate, set grad_clip, standardize the inputs, or check the "
+    "named layer's inputs (e.g. a log or division of values <= 0)",
+}
+
+
 class Trainer:
     """Trains ``model`` on ``data`` with ``settings``; :meth:`run` does it.
 
+    data: a dataset of (x, y) samples (e.g. a ``core.datasets`` LabeledDataset; no
+    validation), a ``(train, val)`` pair, or a :class:`core.model.data.Data`. The task and
+    the number of classes come from the dataset's ``task``/``num_classes`` where it has
+    them (otherwise from the targets: floats mean regression).
+    settings: training settings as in a document (core.model.settings.TRAINING); missing
+    ones take their defaults.
     callbacks: objects with any of the :class:`core.train.Callback` methods.
     control: a :class:`TrainControl` (pause/resume/stop from another thread).
     device: overrides ``settings["device"]``.
@@ -141,17 +159,27 @@ def fit(
     resume=None,
     **options,
 ) -> TrainResult:
-    """Train any core.nn.Module: ``Trainer(model, data, settings, ...).run(epochs)``."""
-    trainer = Trainer(
-        model,
-        data,
-        settings,
-        callbacks=callbacks,
-        control=control,
-        device=device,
-        out_dir=out_dir,
-        **options,
-    )
+    """Train any core.nn.Module: ``Trainer(model, data, settings, ...).run(epochs)``.
+
+    ``fit(net, (train, val), {"lr": 0.01, "batch_size": 64}, epochs=5)``; see
+    :class:`Trainer` for what ``data`` and ``settings`` may be. A setup error also
+    reaches the callbacks' ``on_error``, as the run's own errors do.
+    """
+    callbacks = list(callbacks)
+    try:
+        trainer = Trainer(
+            model,
+            data,
+            settings,
+            callbacks=callbacks,
+            control=control,
+            device=device,
+            out_dir=out_dir,
+            **options,
+        )
+    except TrainError as e:
+        Dispatcher(callbacks).emit_error(e)
+        raise
     return trainer.run(epochs, resume=resume)
 
 
@@ -280,8 +308,8 @@ class _Run:
             self._restore(_ckpt.load_checkpoint(self.resume))
         if self.epoch >= self.epochs:
             raise TrainError(
-                f"the checkpoint has {self.epoch} epochs done, and the run is set to end "
-                f"after {self.epochs}",
+                f"the checkpoint has {self.epoch} epoch{'' if self.epoch == 1 else 's'} done, "
+                f"and the run is set to end after {self.epochs}",
                 hint=f"ask for more epochs (more than {self.epoch}) to continue training",
             )
 
@@ -639,8 +667,9 @@ class _Run:
             f"{anomaly.describe()}",
             stage="anomaly",
             anomaly=anomaly,
-            hint="lower the learning rate, set grad_clip, standardize the inputs, or check "
-            "the named layer's inputs (e.g. a log or division of values <= 0)",
+            hint=_ANOMALY_HINTS.get(
+                "loss" if anomaly.in_loss else anomaly.where, _ANOMALY_HINTS["forward"]
+            ),
         )
 
     def _end_epoch(self, seconds: float) -> None:

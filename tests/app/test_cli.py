@@ -612,3 +612,73 @@ def test_goal_status(meta, metrics, reached, says):
     line, ok = cli.goal_status(meta, metrics)
     assert ok is reached
     assert says in line
+
+
+# -- slips a user makes ------------------------------------------------------------------
+def test_a_mistyped_command_is_a_usage_error_not_the_gui(monkeypatch, capsys):
+    import app.__main__ as entry
+
+    started = []
+    monkeypatch.setattr(entry, "run_gui", lambda qt_args: started.append(list(qt_args)) or 0)
+    assert entry.main(["trian", str(SPIRALS)]) == 2
+    assert started == []
+    err = capsys.readouterr().err
+    assert "invalid choice: 'trian'" in err and "train" in err
+
+
+def test_export_never_overwrites_a_project_or_any_file_but_a_script(capsys, tmp_path):
+    project = write_project(tmp_path, spirals_data())
+    table = tmp_path / "data.csv"
+    table.write_text("a,b\n1,2\n", encoding="utf-8")
+    for target in (project, table):
+        before = target.read_bytes()
+        code, _, err = run(capsys, "export", project, "--target", "core", "-o", target)
+        assert code == 1
+        assert "not overwriting" in err and ".py" in err
+        assert target.read_bytes() == before
+    script = tmp_path / "old.py"
+    script.write_text("# an earlier export\n", encoding="utf-8")
+    assert run(capsys, "export", project, "--target", "core", "-o", script)[0] == 0
+    assert "import core" in script.read_text(encoding="utf-8")  # a script is replaced
+
+
+def test_validate_refuses_a_file_over_the_size_limit(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(serialize, "MAX_BYTES", 100)
+    path = tmp_path / "big.ember.json"
+    path.write_text(" " * 1000 + "{}", encoding="utf-8")
+    code, out, err = run(capsys, "validate", path)
+    assert code == 1
+    assert "too large" in out and "not a valid project file" in err
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no named pipes")
+@pytest.mark.parametrize("command", ["validate", "summary"])
+def test_a_pipe_or_device_is_refused_without_reading_it(capsys, tmp_path, command):
+    import os
+
+    fifo = tmp_path / "pipe.ember.json"
+    os.mkfifo(fifo)  # opening it would block until a writer comes: it must not be opened
+    code, _, err = run(capsys, command, fifo)
+    assert code == 1
+    assert "not a regular file" in err
+
+
+def test_resume_from_an_unreadable_checkpoint_fails_before_training(capsys, tmp_path):
+    bad = tmp_path / "last.ckpt"
+    bad.write_bytes(b"not a checkpoint at all")
+    code, _, err = run(capsys, "train", SPIRALS, "--resume", bad, "--out", tmp_path / "r", "-q")
+    assert code == 1
+    assert "is not a readable checkpoint" in err
+    assert "training stopped" not in err  # nothing had started
+
+
+def test_a_stopped_run_says_at_which_step(capsys, tmp_path):
+    from types import SimpleNamespace
+
+    result = SimpleNamespace(
+        epochs=0, steps=12, seconds=1.5, metrics={}, checkpoint=str(tmp_path / "last.ckpt")
+    )
+    doc = serialize.load(SPIRALS)
+    cli._print_result(doc, result, tmp_path, tmp_path / cli.WEIGHTS, interrupted=True)
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == "stopped after 0 epochs, at step 12 (1.5 s)"

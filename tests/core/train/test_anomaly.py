@@ -103,3 +103,68 @@ def test_detection_can_be_turned_off():
     # step 1's loss was finite, its NaN gradient went into the weights: epoch 2 is NaN
     assert np.isfinite(result.history[0]["train_loss"])
     assert np.isnan(result.history[1]["train_loss"]) and not result.stopped
+
+
+class TopLevelLog(nn.Module):
+    """log() of a shifted output, in the model's own forward (no submodule runs it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(2, 2)
+
+    def forward(self, x):
+        return (self.lin(x) * 0.0 - 1.0).log()
+
+
+def test_an_op_in_the_models_own_forward_is_not_blamed_on_the_loss():
+    ds = core.datasets.xor(n_samples=32, seed=0)
+    with pytest.raises(TrainError) as info:
+        fit(TopLevelLog(), ds, {"epochs": 1})
+    a = info.value.anomaly
+    assert a.where == "forward" and a.op == "Log" and a.scope == "" and not a.in_loss
+    assert "loss function" not in a.describe()
+    assert "the model's own forward()" in a.describe()
+
+
+class HugeScores(nn.Module):
+    """Finite scores so far apart that the cross-entropy of class 1 overflows to Inf."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.lin(x) * 0.0 + core.tensor([3e38, -3e38])
+
+
+def test_an_op_of_the_loss_function_is_named_as_such():
+    ds = core.datasets.xor(n_samples=32, seed=0)
+    with pytest.raises(TrainError) as info:
+        fit(HugeScores(), ds, {"epochs": 1, "batch_size": 32})
+    a = info.value.anomaly
+    assert a.where == "forward" and a.in_loss and a.node_id is None
+    assert a.describe().endswith("in the loss function") and a.to_dict()["in_loss"] is True
+    assert "outputs grew too large for the loss" in info.value.hint
+
+
+def test_nan_in_the_targets_is_blamed_on_the_targets_with_a_data_hint():
+    x = np.random.default_rng(0).normal(size=(32, 1)).astype(np.float32)
+    y = 2.0 * x
+    y[7, 0] = np.nan
+    ds = core.datasets.LabeledDataset(x, y, task="regression")
+    with pytest.raises(TrainError) as info:
+        fit(nn.Linear(1, 1), ds, {"epochs": 1, "batch_size": 32})
+    err = info.value
+    assert err.anomaly.where == "target" and "target batch contains NaN" in str(err)
+    assert "learning rate" not in err.hint and "targets of the dataset" in err.hint
+
+
+def test_nan_in_the_inputs_gets_a_data_hint_not_a_learning_rate_one():
+    x = np.random.default_rng(0).normal(size=(32, 2)).astype(np.float32)
+    x[3, 0] = np.inf
+    ds = core.datasets.LabeledDataset(x, (x[:, 1] > 0).astype(np.int64))
+    with pytest.raises(TrainError) as info:
+        fit(nn.Linear(2, 2), ds, {"epochs": 1, "batch_size": 32})
+    err = info.value
+    assert err.anomaly.where == "input" and err.anomaly.value == "inf"
+    assert "learning rate" not in err.hint and "features" in err.hint

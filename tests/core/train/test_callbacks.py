@@ -122,6 +122,30 @@ def test_csv_logger_writes_one_row_per_epoch_and_out_dir_gets_metrics_csv(tmp_pa
     assert len((tmp_path / "mine.csv").read_text().splitlines()) == 2
 
 
+def test_an_unwritable_metrics_file_is_a_clear_error_not_a_callback_bug(tmp_path):
+    (tmp_path / "run" / "metrics.csv").mkdir(parents=True)  # a folder where the file goes
+    errors = Errors()
+    with pytest.raises(TrainError) as info:
+        train_document(mlp_document(), callbacks=[errors], out_dir=tmp_path / "run")
+    err = info.value
+    assert err.stage == "checkpoint"  # the run's output files, not a callback's bug
+    assert "cannot write the metrics file" in err.message and "metrics.csv" in err.message
+    assert "writable" in err.hint and "callback" not in str(err)
+    assert errors.errors == [err]
+
+
+class Refuses(Callback):
+    def on_epoch(self, report):
+        raise TrainError("the budget is spent", hint="raise the budget")
+
+
+def test_a_train_error_from_a_callback_reaches_the_caller_as_it_is():
+    with pytest.raises(TrainError) as info:
+        train_document(mlp_document(), callbacks=[Refuses()])
+    assert (info.value.message, info.value.hint) == ("the budget is spent", "raise the budget")
+    assert info.value.result is not None and info.value.result.epochs == 1  # what it reached
+
+
 class Boom(Callback):
     def __init__(self, at_step: int) -> None:
         self.at_step = at_step
@@ -169,3 +193,52 @@ def test_a_callback_may_be_any_object_with_some_of_the_methods():
 
     train_document(mlp_document(), callbacks=[Duck()])
     assert seen == [1, 2]
+
+
+class Failures(Callback):
+    def __init__(self) -> None:
+        self.errors = []
+        self.started = False
+
+    def on_start(self, info):
+        self.started = True
+
+    def on_error(self, error):
+        self.errors.append(error)
+
+
+@pytest.mark.parametrize(
+    "change, stage",
+    [
+        ({"dataset": {"name": "no_such_set"}}, "data"),
+        ({"dataset": {"name": "iris"}}, "setup"),  # 4 features into a 2-feature Input
+    ],
+)
+def test_train_document_reports_a_setup_failure_to_on_error_too(change, stage):
+    doc = mlp_document(**change)
+    failures = Failures()
+    with pytest.raises(TrainError) as info:
+        train_document(doc, callbacks=iter([failures]))  # any iterable of callbacks
+    assert info.value.stage == stage
+    assert failures.errors == [info.value] and not failures.started
+
+
+def test_a_model_that_cannot_be_built_reaches_on_error():
+    doc = mlp_document()
+    doc.disconnect(doc.edge_into("output1", "in"))
+    failures = Failures()
+    with pytest.raises(TrainError) as info:
+        train_document(doc, callbacks=[failures])
+    assert info.value.stage == "build" and failures.errors == [info.value]
+
+
+def test_fit_reports_bad_settings_to_on_error_once():
+    failures = Failures()
+    with pytest.raises(TrainError) as info:
+        fit(
+            nn.Linear(2, 2),
+            core.datasets.xor(n_samples=16),
+            {"learning_rate": 0.1},
+            callbacks=[failures],
+        )
+    assert "learning_rate" in str(info.value) and failures.errors == [info.value]

@@ -129,3 +129,10 @@ def test_more_epochs_after_a_finished_run_continue_from_it(tmp_path):
     more = train_document(doc, resume=first.checkpoint, epochs=3)
     assert [h["epoch"] for h in more.history] == [1, 2, 3]
     assert more.history[:2] == first.history
+
+
+def test_resume_refusal_counts_one_epoch_in_the_singular(tmp_path):
+    doc = mlp_document(training=SETTINGS, dropout=0.3)
+    result = train_document(doc, out_dir=tmp_path, epochs=1)
+    with pytest.raises(TrainError, match="has 1 epoch done, and the run is set to end after 1"):
+        train_document(doc, resume=result.checkpoint, epochs=1)
