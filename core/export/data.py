@@ -50,11 +50,31 @@ MAX_INLINE = 40  # columns of a string literal written inline; longer ones becom
 
 
 def _value(out: DataSection, value, name: str) -> str:
-    """``value`` as a literal, or (a long string) as a module constant named ``name``."""
+    """``value`` as a literal, or (a long string, a long list) as a module constant named
+    ``name``; a list's long strings become constants of their own."""
+    if isinstance(value, (list, tuple)):
+        items = [_value(out, v, f"{name}_{i}") for i, v in enumerate(value)]
+        text = "[" + ", ".join(items) + "]"
+        if width(text) <= MAX_INLINE:
+            return text
+        name = _fresh(out, name)
+        out.constants += fmt.statement(f"{name} = ", text, 0)
+        return name
     if isinstance(value, str) and width(string(value)) > MAX_INLINE:
+        name = _fresh(out, name)
         out.constants += assign(name, value)
         return name
     return literal(value)
+
+
+def _fresh(out: DataSection, name: str) -> str:
+    """``name``, or ``name_2``, ... when a constant of that name is already written."""
+    taken = {line.split(" = ", 1)[0] for line in out.constants if " = " in line}
+    fresh, n = name, 1
+    while fresh in taken:
+        n += 1
+        fresh = f"{name}_{n}"
+    return fresh
 
 
 def _call(out: DataSection, fn: str, args: list[str], options: dict, target="dataset") -> list:
@@ -113,6 +133,12 @@ def _modules_constant(limit: int = 100) -> str:
 
 def section(settings: dict, target: str, *, root=None) -> DataSection:
     """The data section for the dataset ``settings`` and ``target`` ("core" or "pytorch")."""
+    from core.model.data import check_dataset
+
+    # names and options as load_data takes them (the data itself may be on another machine)
+    problems = check_dataset(settings, files=False)
+    if problems:
+        raise ValueError(str(problems[0]))
     if settings["source"] == "text" and settings["standardize"]:
         raise ValueError(
             "dataset.standardize: text samples are character ids, which cannot be "
@@ -238,7 +264,8 @@ def _torch(s: dict, root) -> DataSection:
             out.blocks += [_COUNTS, _SHUFFLED, _GENERATORS[name]]
             out.task = "classification"
         elif name in CURVES:
-            out.imports.add("import math")
+            if "math." in _GENERATORS[name]:
+                out.imports.add("import math")
             out.blocks += [_CURVE, _GENERATORS[name]]
             out.task = "regression"
         elif name in SKLEARN_SETS:
@@ -252,7 +279,7 @@ def _torch(s: dict, root) -> DataSection:
         out.blocks.append(_CHAR_SEQUENCES)
         if s["path"]:
             out.blocks.append(_READ_TEXT)
-            options.pop("vocab", None)
+            vocab = options.pop("vocab", None)
             stride = options.pop("stride", None)
             max_chars = options.pop("max_chars", None)
             encoding = _value(out, options.pop("encoding", "utf-8"), "ENCODING")
@@ -260,11 +287,10 @@ def _torch(s: dict, root) -> DataSection:
             body += fmt.statement(
                 "text = ", f"read_text({path}, {encoding}, {literal(max_chars)})", 4
             )
-            body += fmt.statement(
-                "x, y, classes = ",
-                f"char_sequences(text, {s['block']}, stride={literal(stride)})",
-                4,
-            )
+            args = f"text, {s['block']}, stride={literal(stride)}"
+            if vocab is not None:
+                args += f", vocab={_value(out, vocab, 'VOCAB')}"
+            body += fmt.statement("x, y, classes = ", f"char_sequences({args})", 4)
         else:
             _check_corpus(s["name"])
             out.imports |= {"import importlib", "import inspect", "import warnings"}
@@ -400,25 +426,27 @@ _GENERATORS = {
     x = centers[y] + rng.normal(0.0, noise, (n_samples, 2))
     x, y = _shuffled(x, y, rng)
     return x, y, [f"blob {c}" for c in range(len(centers))]''',
-    "sine": '''def sine(n_samples=200, noise=0.1, seed=None):
-    """y = sin(x) + noise on [-pi, pi] (core.datasets.sine)."""
-    return _curve(np.sin, n_samples, noise, (-math.pi, math.pi), seed)''',
-    "polynomial": '''def polynomial(n_samples=200, noise=0.1, seed=None):
-    """y = x**3 - x + noise on [-1.5, 1.5] (core.datasets.polynomial)."""
-    coefficients = [0.0, -1.0, 0.0, 1.0]
+    "sine": '''def sine(n_samples=200, noise=0.1, x_range=(-math.pi, math.pi), seed=None):
+    """y = sin(x) + noise, x in x_range (core.datasets.sine)."""
+    return _curve(np.sin, n_samples, noise, x_range, seed)''',
+    "polynomial": '''def polynomial(
+    n_samples=200, noise=0.1, coefficients=(0.0, -1.0, 0.0, 1.0), x_range=(-1.5, 1.5), seed=None
+):
+    """y = sum(c_k * x**k) + noise, by default x**3 - x (core.datasets.polynomial)."""
+    coefficients = [float(c) for c in coefficients]
     return _curve(
         lambda x: np.polynomial.polynomial.polyval(x, coefficients),
         n_samples,
         noise,
-        (-1.5, 1.5),
+        x_range,
         seed,
     )''',
-    "step": '''def step(n_samples=200, noise=0.05, seed=None):
-    """y = 1 where x > 0, else 0, plus noise, on [-1, 1] (core.datasets.step)."""
-    return _curve(lambda x: (x > 0).astype(np.float64), n_samples, noise, (-1.0, 1.0), seed)''',
-    "absolute": '''def absolute(n_samples=200, noise=0.05, seed=None):
-    """y = |x| + noise on [-1, 1] (core.datasets.absolute)."""
-    return _curve(np.abs, n_samples, noise, (-1.0, 1.0), seed)''',
+    "step": '''def step(n_samples=200, noise=0.05, x_range=(-1.0, 1.0), seed=None):
+    """y = 1 where x > 0, else 0, plus noise, x in x_range (core.datasets.step)."""
+    return _curve(lambda x: (x > 0).astype(np.float64), n_samples, noise, x_range, seed)''',
+    "absolute": '''def absolute(n_samples=200, noise=0.05, x_range=(-1.0, 1.0), seed=None):
+    """y = |x| + noise, x in x_range (core.datasets.absolute)."""
+    return _curve(np.abs, n_samples, noise, x_range, seed)''',
 }
 
 _CURVE = '''def _curve(fn, n_samples, noise, x_range, seed):
@@ -501,7 +529,10 @@ def load_csv(
     name=None,
 ):
     """A table with a header row (as core.datasets.load_csv reads it): text columns become
-    one-hot (or label) codes, the target column classes or regression values."""
+    one-hot (or label) codes, the target column classes (in the order of classes, when
+    given) or regression values."""
+    if classes is not None:
+        task = "classification"
     with open(path, newline="", encoding=encoding) as f:
         text = f.read()
     if delimiter is None:
@@ -556,6 +587,10 @@ def load_csv(
             task = "regression"
     if task == "regression":
         return x, values.astype(np.float32)[:, None], None
+    if classes is not None:
+        classes = [str(c) for c in classes]
+        labels = col if values is None else [_number_name(v) for v in values]
+        return x, np.array([classes.index(c) for c in labels], dtype=np.int64), classes
     if values is not None:
         values, y = np.unique(values, return_inverse=True)
         return x, y.astype(np.int64), [_number_name(v) for v in values]
@@ -644,9 +679,10 @@ def load_image_folder(root, size=None, grayscale=False, *, extensions=IMAGE_EXTE
     x = x.astype(np.float32) / np.float32(255.0)
     return x, np.array(labels, dtype=np.int64), classes'''
 
-_CHAR_SEQUENCES = '''def char_sequences(text, block, stride=None):
-    """Windows of block character ids and the same windows shifted by one character."""
-    classes = sorted(set(text))
+_CHAR_SEQUENCES = '''def char_sequences(text, block, stride=None, vocab=None):
+    """Windows of block character ids and the same windows shifted by one character (ids:
+    positions in vocab, by default the sorted distinct characters of text)."""
+    classes = sorted(set(text)) if vocab is None else list(vocab)
     index = {c: i for i, c in enumerate(classes)}
     ids = np.fromiter((index[c] for c in text), dtype=np.int64, count=len(text))
     starts = np.arange(0, len(ids) - block, stride or block)

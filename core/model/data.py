@@ -8,10 +8,14 @@ Sources (``dataset.source``): ``builtin`` (``core.datasets.BUILTIN[name]``), ``c
 ``npz``, ``mnist`` (a folder of IDX files), ``image_folder`` (one sub-folder per class)
 and ``text`` (a text file at ``path``, or the built-in corpus ``name``, cut into windows
 of ``block`` characters). ``dataset.options`` are keyword arguments of the loading
-function (e.g. ``n_samples``, ``noise`` for spirals; ``delimiter`` for CSV; ``size`` for
-image folders; ``stride``, ``max_chars`` for text); a built-in set that takes a ``seed``
-gets seed 0 unless the options say otherwise, so a document always sees the same data.
+function, JSON scalars or lists of them (e.g. ``n_samples``, ``noise`` for spirals;
+``delimiter``, ``categorical_columns`` for CSV; ``size`` for image folders; ``stride``,
+``max_chars`` for text); a built-in set that takes a ``seed`` gets seed 0 unless the
+options say otherwise, so a document always sees the same data.
 Relative paths resolve against ``root`` (the project file's folder).
+
+``check_dataset(dataset, root=...)`` lists the problems found without reading any data
+(unknown names and options, a path that is not there): what ``validate`` reports.
 """
 
 from __future__ import annotations
@@ -20,13 +24,18 @@ import inspect
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import datasets
 from core.datasets import DatasetError, standardize
 from core.datasets import text as _text
+from core.model import settings
+from core.model.params import short_repr
 
-__all__ = ["Data", "DatasetError", "load_data"]
+if TYPE_CHECKING:
+    from core.model.serialize import Problem
+
+__all__ = ["Data", "DatasetError", "check_dataset", "load_data"]
 
 _FILE_SOURCES = {"csv": "file", "npz": "file", "mnist": "folder", "image_folder": "folder"}
 
@@ -70,20 +79,20 @@ class Data:
 def load_data(dataset: Mapping[str, Any], *, root: str | os.PathLike | None = None) -> Data:
     """The train/validation data a dataset section describes (DatasetError if it cannot)."""
     from core.model.document import DocumentError
-    from core.model.settings import check_dataset
 
     try:
-        s = check_dataset(dataset)
+        s = settings.check_dataset(dataset)
     except DocumentError as e:
         raise DatasetError(str(e)) from None
     source = s["source"]
-    options = dict(s["options"])
-    if source == "builtin":
-        ds = _builtin(s["name"], options)
-    elif source == "text":
-        ds = _text_data(s, options, root)
-    else:
-        ds = _file(source, s, options, root)
+    loader = _loader(s)
+    found = _option_problems(loader, s["options"])
+    if found:
+        raise DatasetError(str(found[0]))
+    kwargs = dict(loader.fixed)
+    if loader.path_arg:
+        kwargs[loader.path_arg] = _resolve(s["path"], root, _path_kind(s), source)
+    ds = _call(loader, {**kwargs, **s["options"]})
 
     task = s["task"]
     if task != "auto" and task != ds.task:
@@ -118,45 +127,124 @@ def load_data(dataset: Mapping[str, Any], *, root: str | os.PathLike | None = No
     )
 
 
+def check_dataset(
+    dataset: Mapping[str, Any], *, root: str | os.PathLike | None = None, files: bool = True
+) -> list[Problem]:
+    """Every problem of a dataset section found without reading any data: the section's
+    settings, a built-in set's or corpus's name, options the loading function does not
+    take (or that repeat a setting), and with ``files`` whether ``dataset.path`` is there
+    (relative to ``root``, as :func:`load_data` resolves it) and is a file or a folder as
+    the source needs. Each problem's path starts with ``dataset``; [] when none is found
+    (the data may still fail to load: a file's content is not read)."""
+    from core.model.serialize import Problem, _join
+
+    found = settings.problems("dataset", dataset)
+    if found:
+        return [Problem(_join("dataset", *path), message) for path, message in found]
+    s = settings.check_dataset(dataset)
+    out: list[Problem] = []
+    try:
+        loader = _loader(s)
+    except DatasetError as e:
+        out.append(_as_problem(e))
+    else:
+        out += _option_problems(loader, s["options"])
+        if files and loader.path_arg:
+            try:
+                _resolve(s["path"], root, _path_kind(s), s["source"])
+            except DatasetError as e:
+                out.append(_as_problem(e))
+    return out
+
+
 # -- sources ---------------------------------------------------------------------------------
-def _builtin(name: str, options: dict):
-    fn = datasets.BUILTIN.get(name)
-    if fn is None:
-        raise DatasetError(
-            f"dataset.name: there is no built-in dataset {name!r}; the built-in sets: "
-            f"{', '.join(datasets.BUILTIN)}"
-        )
-    if "seed" in inspect.signature(fn).parameters:
-        options.setdefault("seed", 0)  # the same samples every time the document loads
-    return _call(fn, options, f"{name}()")
+@dataclass(frozen=True)
+class _Loader:
+    """The function a dataset section loads with: ``fixed`` keyword arguments that the
+    section's own settings give, ``path_arg`` the argument taking the resolved path (None
+    for built-in data), ``what`` its name in messages."""
+
+    fn: Callable
+    what: str
+    fixed: dict
+    path_arg: str | None = None
 
 
-def _text_data(s: dict, options: dict, root):
-    block = s["block"]
-    if s["path"]:
-        path = _resolve(s["path"], root, "file", "text")
-        return _call(_text.load_text, {"path": path, "block": block, **options}, "text file")
-    name = s["name"]
-    if name not in _text.CORPORA:
-        raise DatasetError(
-            f"dataset.name: there is no built-in text corpus {name!r}; the corpora: "
-            f"{', '.join(_text.CORPORA)} (or set dataset.path to a text file)"
-        )
-    return _call(_text.corpus, {"name": name, "block": block, **options}, f"corpus {name!r}")
+# keyword arguments the section's settings fill -> the setting (options may not repeat them)
+_SETTING_OF = {"path": "path", "root": "path", "target": "target", "task": "task"}
+_SETTING_OF |= {"block": "block", "name": "name"}
 
 
-def _file(source: str, s: dict, options: dict, root):
-    kind = _FILE_SOURCES[source]
-    path = _resolve(s["path"], root, kind, source)
+def _loader(s: dict) -> _Loader:
+    """The loading function of a checked section (DatasetError for an unknown name)."""
+    source = s["source"]
+    if source == "builtin":
+        name = s["name"]
+        fn = datasets.BUILTIN.get(name)
+        if fn is None:
+            raise DatasetError(
+                f"dataset.name: there is no built-in dataset {name!r}; the built-in sets: "
+                f"{', '.join(datasets.BUILTIN)}"
+            )
+        return _Loader(fn, f"{name}()", {})
+    if source == "text":
+        if s["path"]:
+            return _Loader(_text.load_text, "text file", {"block": s["block"]}, "path")
+        name = s["name"]
+        if name not in _text.CORPORA:
+            raise DatasetError(
+                f"dataset.name: there is no built-in text corpus {name!r}; the corpora: "
+                f"{', '.join(_text.CORPORA)} (or set dataset.path to a text file)"
+            )
+        return _Loader(_text.corpus, f"corpus {name!r}", {"name": name, "block": s["block"]})
     task = None if s["task"] == "auto" else s["task"]
     if source == "csv":
-        args = {"path": path, "target": s["target"] or -1, "task": task}
-        return _call(datasets.load_csv, {**args, **options}, "CSV file")
+        fixed = {"target": s["target"] or -1, "task": task}
+        return _Loader(datasets.load_csv, "CSV file", fixed, "path")
     if source == "npz":
-        return _call(datasets.load_npz, {"path": path, "task": task, **options}, ".npz file")
+        return _Loader(datasets.load_npz, ".npz file", {"task": task}, "path")
     if source == "mnist":
-        return _call(datasets.load_mnist, {"root": path, **options}, "MNIST folder")
-    return _call(datasets.load_image_folder, {"root": path, **options}, "image folder")
+        return _Loader(datasets.load_mnist, "MNIST folder", {}, "root")
+    return _Loader(datasets.load_image_folder, "image folder", {}, "root")
+
+
+def _path_kind(s: dict) -> str:
+    return "file" if s["source"] == "text" else _FILE_SOURCES[s["source"]]
+
+
+def _option_problems(loader: _Loader, options: Mapping[str, Any]) -> list[Problem]:
+    """Options the loading function does not take, or that a setting already gives."""
+    from core.model.serialize import Problem
+
+    params = inspect.signature(loader.fn).parameters
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    set_by = {*loader.fixed, *([loader.path_arg] if loader.path_arg else [])}
+    accepted = [n for n, p in params.items() if p.kind in kinds and n not in set_by]
+    out = []
+    for key in options:
+        where = f"dataset.options.{key}"
+        if key in set_by:
+            setting = _SETTING_OF.get(key, key)
+            out.append(
+                Problem(where, f"set by dataset.{setting}; remove the option and use the setting")
+            )
+        elif key not in accepted:
+            out.append(
+                Problem(
+                    where,
+                    f"{loader.what} has no option {key!r}; its options: "
+                    f"{', '.join(accepted) or 'none'}",
+                )
+            )
+    return out
+
+
+def _as_problem(error: DatasetError) -> Problem:
+    """A DatasetError whose message is ``"dataset.x: ..."`` as a Problem."""
+    from core.model.serialize import Problem
+
+    path, _, message = str(error).partition(": ")
+    return Problem(path, message)
 
 
 def _resolve(path: str, root, kind: str, source: str) -> str:
@@ -179,22 +267,21 @@ def _resolve(path: str, root, kind: str, source: str) -> str:
     return full
 
 
-def _call(fn: Callable, kwargs: dict, what: str):
-    """fn(**kwargs), with options it does not take and the errors it raises explained."""
-    params = inspect.signature(fn).parameters
-    accepted = [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-    for key in kwargs:
-        if key not in accepted:
-            raise DatasetError(
-                f"dataset.options.{key}: {what} has no option {key!r}; its options: "
-                f"{', '.join(accepted) or 'none'}"
-            )
+def _call(loader: _Loader, kwargs: dict):
+    """The loader called with ``kwargs``, the errors it raises explained."""
+    what = loader.what
+    if "seed" in inspect.signature(loader.fn).parameters:
+        kwargs.setdefault("seed", 0)  # a built-in set: the same samples every time
     try:
-        return fn(**kwargs)
+        return loader.fn(**kwargs)
     except DatasetError as e:
         raise DatasetError(f"dataset ({what}): {e}") from None
     except (ValueError, TypeError) as e:
-        shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items() if k not in ("path", "root"))
+        shown = ", ".join(
+            f"{k}={short_repr(v)}"
+            for k, v in kwargs.items()
+            if k not in ("path", "root") and k not in loader.fixed
+        )
         raise DatasetError(
             f"dataset.options: {what} refused {shown or 'its defaults'}: {e}"
         ) from None

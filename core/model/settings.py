@@ -59,8 +59,12 @@ DATASET = params(
     Param("validation_split", "float", 0.2, "Fraction held out for validation", min=0, max=0.9),
     Param("split_seed", "int", 0, "Seed of the train/validation split", min=0, max=2**32 - 1),
 )
-# Options passed to a built-in dataset function (n_samples, noise, seed, ...): scalars only.
+# Options: keyword arguments of the loading function (n_samples, noise, seed for a built-in
+# set; delimiter, categorical_columns for a CSV, ...): JSON scalars (number, text, true/false,
+# null) or lists of at most MAX_OPTION_ITEMS scalars.
 MAX_OPTIONS = 32
+MAX_OPTION_ITEMS = 1000
+MAX_OPTION_TEXT = 10_000  # characters of a text option (or of one item of a list)
 
 TRAINING = params(
     Param("loss", "choice", "auto", "Loss ('auto': from the task)", choices=LOSSES),
@@ -119,10 +123,12 @@ def problems(section: str, value: Any) -> list[tuple[Path, str]]:
 
 
 def check_dataset(value: Mapping[str, Any]) -> dict:
-    """The dataset section with defaults filled in; ``options`` holds scalar kwargs."""
+    """The dataset section with defaults filled in; ``options`` holds keyword arguments
+    (scalars, or lists of scalars: a tuple becomes a list, as JSON would give it back)."""
     _raise_first("dataset", value)
     out = DATASET.check({k: v for k, v in value.items() if k != "options"})
-    out["options"] = dict(value.get("options", {}))
+    options = value.get("options", {})
+    out["options"] = {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in options.items()}
     return out
 
 
@@ -183,7 +189,9 @@ def _raise_first(section: str, value: Any) -> None:
     found = problems(section, value)
     if found:
         path, message = found[0]
-        where = ".".join([section, *(str(k) for k in path)])
+        where = section + "".join(
+            f"[{k}]" if isinstance(k, int) and not isinstance(k, bool) else f".{k}" for k in path
+        )
         raise DocumentError(f"{where}: {message}")
 
 
@@ -197,16 +205,35 @@ def _options_problems(options: Any) -> list[tuple[Path, str]]:
         if not isinstance(k, str) or not k.isidentifier() or len(k) > 64:
             out.append(((k,), f"{short_repr(k)} is not an option name (use an identifier)"))
             continue
-        ok = (
-            v is None
-            or isinstance(v, bool)
-            or (isinstance(v, int) and abs(v) <= INT_LIMIT)
-            or (isinstance(v, float) and math.isfinite(v))
-            or (isinstance(v, str) and len(v) <= 10_000 and not _bad_text(v))
-        )
-        if not ok:
-            out.append(((k,), f"{short_repr(v)}: expected a number, a short text or true/false"))
+        if isinstance(v, (list, tuple)):
+            if len(v) > MAX_OPTION_ITEMS:
+                out.append(((k,), f"at most {MAX_OPTION_ITEMS} items are allowed, got {len(v)}"))
+                continue
+            for i, item in enumerate(v):
+                if not _scalar_ok(item):
+                    out.append(
+                        ((k, i), f"{short_repr(item)}: expected a number, a text or true/false")
+                    )
+        elif not _scalar_ok(v):
+            out.append(
+                (
+                    (k,),
+                    f"{short_repr(v)}: expected a number, a short text, true/false, or a list "
+                    "of those",
+                )
+            )
     return out
+
+
+def _scalar_ok(v: Any) -> bool:
+    """Whether ``v`` is a JSON scalar an option may hold."""
+    return (
+        v is None
+        or isinstance(v, bool)
+        or (isinstance(v, int) and abs(v) <= INT_LIMIT)
+        or (isinstance(v, float) and math.isfinite(v))
+        or (isinstance(v, str) and len(v) <= MAX_OPTION_TEXT and not _bad_text(v))
+    )
 
 
 def _ui_problems(value: Any) -> list[tuple[Path, str]]:

@@ -13,6 +13,7 @@ import pytest
 from core.export import ExportError, export_source
 from core.model import Document
 from core.model.data import load_data
+from tests.core.export.ruff_helper import ruff_problems
 
 
 def data_document(dataset: dict) -> Document:
@@ -146,8 +147,90 @@ def test_unknown_sets_and_standardized_text_are_refused():
     with pytest.raises(ExportError, match="no built-in text corpus 'nope'"):
         export_source(data_document({"source": "text", "name": "nope"}), "pytorch")
     moons = data_document({"source": "builtin", "name": "moons", "options": {"factor": 0.3}})
-    with pytest.raises(ExportError, match="moons\\(\\) does not take 'factor'"):
-        export_source(moons, "pytorch")
+    for target in ("core", "pytorch"):  # what load_data refuses, with its message
+        with pytest.raises(
+            ExportError, match=r"dataset.options.factor: moons\(\) has no option 'factor'"
+        ):
+            export_source(moons, target)
+    # an option repeating a setting would be a duplicate keyword argument in the script
+    csv = data_document({"source": "csv", "path": "t.csv", "options": {"target": "b"}})
+    with pytest.raises(ExportError, match="dataset.options.target: set by dataset.target"):
+        export_source(csv, "core")
     bad = data_document({"source": "text", "name": "python_docs", "standardize": True})
     with pytest.raises(ExportError, match="cannot be standardized"):
         export_source(bad, "core")
+
+
+LONG = "a very long missing-value marker that no file uses"
+
+
+def list_configs(d) -> list[dict]:
+    """Sections whose options hold lists (categorical_columns, classes, x_range, ...)."""
+    text = (d / "tiny.txt").read_text()
+    return [
+        {
+            "source": "csv",
+            "path": str(d / "mixed.csv"),
+            # b holds numbers: one-hot only because categorical_columns names it
+            "options": {"categorical_columns": ["b", "color"], "classes": ["yes", "no"]},
+        },
+        {
+            "source": "csv",
+            "path": "numbers.csv",
+            "target": "k",
+            "options": {"na_values": ["", "NA", "-", "n/a", LONG], "numeric_columns": ["x"]},
+        },
+        {"source": "builtin", "name": "sine", "options": {"x_range": [-2, 3]}},
+        {
+            "source": "builtin",
+            "name": "polynomial",
+            "options": {"coefficients": [1, 0, -2.5], "x_range": [0.0, 1.0]},
+        },
+        {"source": "image_folder", "path": str(d / "images"), "options": {"size": [4, 5]}},
+        {
+            "source": "text",
+            "path": str(d / "tiny.txt"),
+            "block": 8,
+            "options": {"vocab": sorted(set(text), reverse=True)},
+        },
+    ]
+
+
+def test_list_options_are_exported_for_both_targets(files, tmp_path):
+    from tests.core.export.runner import load_module
+
+    has_torch = True
+    try:
+        import torch  # noqa: F401 (the PyTorch scripts import it)
+    except ImportError:
+        has_torch = False
+    scripts = []
+    for k, dataset in enumerate(list_configs(files)):
+        doc = data_document(dataset)
+        ref = load_data(doc.dataset, root=files)
+        for target in ("core", "pytorch"):
+            source = export_source(doc, target, root=files)
+            script = tmp_path / f"lists_{target}_{k}.py"
+            script.write_text(source)
+            scripts.append(script)
+            if target == "pytorch" and not has_torch:
+                continue
+            train, val, classes = load_module(str(script), f"lists_{target}_{k}").load_data()
+            what = f"{target}: {dataset}"
+            for got, part in ((train, ref.train), (val, ref.val)):
+                x, y = part.numpy()
+                got = got.numpy() if target == "core" else got
+                np.testing.assert_array_equal(got[0], x, err_msg=what)
+                np.testing.assert_array_equal(got[1], y, err_msg=what)
+            assert classes == ref.classes, what
+    core_csv = scripts[0].read_text()
+    assert 'categorical_columns=["b", "color"], classes=["yes", "no"]' in core_csv
+    long_lists = scripts[2].read_text()  # numbers.csv for core: long values are constants
+    assert f"OPTION_NA_VALUES_4 = {LONG!r}".replace("'", '"') in long_lists
+    assert 'OPTION_NA_VALUES = ["", "NA", "-", "n/a", OPTION_NA_VALUES_4]' in long_lists
+    assert "na_values=OPTION_NA_VALUES," in long_lists
+    assert "core.datasets.sine(x_range=[-2, 3], seed=0)" in scripts[4].read_text()
+    problems = ruff_problems(scripts)
+    if problems is None:
+        pytest.skip("ruff is not installed")
+    assert problems == "", problems

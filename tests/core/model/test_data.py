@@ -1,4 +1,5 @@
-"""core.model.data.load_data: a document's dataset section -> training/validation data."""
+"""core.model.data: a document's dataset section -> training/validation data (load_data),
+and its problems found without loading (check_dataset)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import struct
 import numpy as np
 import pytest
 
-from core.datasets import DatasetError, LabeledDataset, SequenceDataset
-from core.model.data import Data, load_data
+from core.datasets import BUILTIN, DatasetError, LabeledDataset, SequenceDataset
+from core.model.data import Data, check_dataset, load_data
 
 
 def test_a_builtin_set_with_options_split_and_described():
@@ -133,3 +134,73 @@ def test_text_from_a_file_or_the_built_in_corpus(tmp_path):
         load_data({"source": "text", "name": "shakespeare"})
     with pytest.raises(DatasetError, match="standardize.*character ids"):
         load_data({"source": "text", "path": "t.txt", "standardize": True}, root=tmp_path)
+
+
+def test_list_options_reach_the_loader(tmp_path):
+    # column b holds numeric codes: a number column unless categorical_columns says otherwise
+    rows = ["a,b,kind"] + [f"{i},{i % 3},{'yes' if i % 2 else 'no'}" for i in range(12)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    section = {"source": "csv", "path": "t.csv", "target": "kind", "validation_split": 0}
+    assert load_data(section, root=tmp_path).input_shape == (2,)
+    onehot = load_data({**section, "options": {"categorical_columns": ["b"]}}, root=tmp_path)
+    assert onehot.input_shape == (4,)  # a, b=0, b=1, b=2
+    assert onehot.train.categories == {"b": ["0", "1", "2"]}
+    x, _ = onehot.train.numpy()
+    np.testing.assert_array_equal(x[:4, 1:], np.eye(3)[[0, 1, 2, 0]])
+    ordered = load_data({**section, "options": {"classes": ["yes", "no"]}}, root=tmp_path)
+    assert ordered.classes == ["yes", "no"] and list(ordered.train.numpy()[1][:2]) == [1, 0]
+    with pytest.raises(DatasetError, match=r"categorical_columns names 'z'.*columns are a, b"):
+        load_data({**section, "options": {"categorical_columns": ["z"]}}, root=tmp_path)
+
+
+def test_check_dataset_finds_problems_without_loading(tmp_path):
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "imgs").mkdir()
+
+    def problems(section, root=tmp_path, **kw):
+        return [str(p) for p in check_dataset(section, root=root, **kw)]
+
+    assert problems({"name": "moons", "options": {"noise": 0.2, "n_samples": 10}}) == []
+    assert problems({"source": "csv", "path": "t.csv", "options": {"na_values": [""]}}) == []
+    assert problems({"source": "image_folder", "path": "imgs"}) == []
+    assert problems({"source": "text", "name": "python_docs", "options": {"stride": 3}}) == []
+    # a broken CSV is not read: only what is cheap to check is checked
+    (tmp_path / "bad.csv").write_text("not,a\ncsv")
+    assert problems({"source": "csv", "path": "bad.csv"}) == []
+
+    assert problems({"name": "spiral"}) == [
+        "dataset.name: there is no built-in dataset 'spiral'; the built-in sets: "
+        + ", ".join(BUILTIN)
+    ]
+    [p] = problems({"name": "moons", "options": {"factor": 0.5}})
+    assert p.startswith("dataset.options.factor: moons() has no option 'factor'; its options: ")
+    [p] = problems({"source": "csv", "path": "missing.csv"})
+    assert p.startswith("dataset.path: 'missing.csv' -> ") and "nothing is there" in p
+    [p] = problems({"source": "csv", "path": "imgs"})
+    assert "that is a folder, not a file" in p
+    [p] = problems({"source": "mnist", "path": "t.csv"})
+    assert "that is a file, not a folder" in p
+    [p] = problems({"source": "npz"})
+    assert p == "dataset.path: source 'npz' reads a file; set dataset.path to the file"
+    [p] = problems({"source": "text", "name": "nope"})
+    assert p.startswith("dataset.name: there is no built-in text corpus 'nope'")
+    # options that repeat a setting, and settings problems, each at its own path
+    found = problems({"source": "csv", "path": "x.csv", "options": {"path": "y", "task": None}})
+    assert found == [
+        "dataset.options.path: set by dataset.path; remove the option and use the setting",
+        "dataset.options.task: set by dataset.task; remove the option and use the setting",
+        found[2],
+    ] and found[2].startswith("dataset.path: 'x.csv'")
+    assert problems({"source": "ftp", "options": {"c": [[1]]}}) == [
+        "dataset.options.c[0]: [1]: expected a number, a text or true/false",
+        "dataset.source: 'ftp' is not valid: expected one of 'builtin', 'csv', 'npz', "
+        "'mnist', 'image_folder', 'text'",
+    ]
+    # files=False: names and options only (the export checks a project on another machine)
+    assert problems({"source": "csv", "path": "missing.csv"}, files=False) == []
+    # no root: the working folder, as load_data resolves it
+    assert problems({"source": "csv", "path": "t.csv"}, root=None)[0].startswith("dataset.path")
+    # what check_dataset refuses, load_data refuses with the same message
+    with pytest.raises(DatasetError) as info:
+        load_data({"name": "moons", "options": {"factor": 0.5}})
+    assert str(info.value) == problems({"name": "moons", "options": {"factor": 0.5}})[0]

@@ -238,7 +238,7 @@ REFUSED = [
     ("disconnect missing edge", lambda d: d.disconnect(Edge("x", "y"))),
     ("disconnect non-edge", lambda d: d.disconnect(("x", "fc"))),
     ("bad training", lambda d: d.set_training({"lr": -1})),
-    ("bad dataset option", lambda d: d.set_dataset({"options": {"n": [1]}})),
+    ("bad dataset option", lambda d: d.set_dataset({"options": {"n": [[1]]}})),
     ("unknown section", lambda d: d.update_settings("colors", {})),
     ("bad meta type", lambda d: d.set_meta(["title"])),
     ("ui not json", lambda d: d.set_ui({"f": object()})),

@@ -74,7 +74,26 @@ def various() -> Document:
     return doc
 
 
-DOCS = [empty, mlp, merges, various]
+def tabular() -> Document:
+    """A CSV dataset whose options hold lists (as JSON lists, round trip included)."""
+    doc = Document()
+    doc.add_node("Input", params={"shape": [3]}, id="x")
+    doc.add_node("Linear", params={"out_features": 2}, id="fc")
+    doc.add_node("Output", id="y")
+    doc.connect("x", "fc")
+    doc.connect("fc", "y")
+    options = {
+        "categorical_columns": ("b", "colour"),  # a tuple: written and read back as a list
+        "na_values": ["", "?"],
+        "classes": [0, 1.5, True, None],
+        "numeric_columns": [f"c{i}" for i in range(30)],  # too long for one line
+        "delimiter": ";",
+    }
+    doc.set_dataset({"source": "csv", "path": "data/t.csv", "target": "kind", "options": options})
+    return doc
+
+
+DOCS = [empty, mlp, merges, various, tabular]
 
 
 # -- round trips -----------------------------------------------------------------------
@@ -96,6 +115,16 @@ def test_dumps_is_deterministic_json_with_indent_two_and_a_trailing_newline(make
     assert serialize.dumps(serialize.loads(text)) == text
     assert serialize.dumps(make()) == text
     assert all(len(line) <= 100 or '": "' in line for line in text.splitlines())
+
+
+def test_list_options_round_trip_through_the_file_text():
+    doc = serialize.loads(serialize.dumps(tabular()))
+    options = doc.dataset["options"]
+    assert options["categorical_columns"] == ["b", "colour"]
+    assert options["classes"] == [0, 1.5, True, None]
+    assert options["numeric_columns"] == [f"c{i}" for i in range(30)]
+    text = serialize.dumps(doc)
+    assert '"categorical_columns": ["b", "colour"],' in text  # short lists on one line
 
 
 def test_dumps_sorts_keys_where_order_does_not_matter_and_keeps_graph_order():
@@ -287,7 +316,9 @@ CASES = [
     (_set(("training", "lr"), -1), "training.lr", "> 0"),
     (_set(("training", "optimiser"), "adam"), "training.optimiser", "unknown parameter"),
     (_set(("dataset", "source"), "web"), "dataset.source", "one of"),
-    (_set(("dataset", "options", "noise"), [0.1]), "dataset.options.noise", "expected a number"),
+    (_set(("dataset", "options", "cols"), ["a", [1]]), "dataset.options.cols[1]", "expected a"),
+    (_set(("dataset", "options", "cols"), {"a": 1}), "dataset.options.cols", "a list of those"),
+    (_set(("dataset", "options", "cols"), [0] * 1001), "dataset.options.cols", "at most 1000"),
     (_set(("ui",), []), "ui", "expected an object"),
     (_set(("ui", "x"), {"y": [1, {"z": set()}]}), "ui.x.y[1].z", "not JSON data"),
 ]

@@ -25,30 +25,50 @@ def test_a_bad_setting_names_its_section_and_field():
         settings.check_training([1])
 
 
-def test_dataset_options_are_scalars_with_identifier_names():
+def test_dataset_options_are_scalars_or_lists_of_scalars_with_identifier_names():
     ok = settings.check_dataset({"options": {"n_samples": 200, "noise": 0.1, "kind": "x"}})
     assert ok["options"] == {"n_samples": 200, "noise": 0.1, "kind": "x"}
+    columns = ("b", "c")  # a tuple is kept as the list JSON gives back
+    ok = settings.check_dataset({"options": {"categorical_columns": columns, "na": [1, None]}})
+    assert ok["options"] == {"categorical_columns": ["b", "c"], "na": [1, None]}
     bad = [
-        {"noise": [0.1]},
-        {"noise": float("nan")},
-        {"n": 2**80},
-        {"not a name": 1},
-        {"x": "bad \ud800"},
+        ({"noise": float("nan")}, r"options\.noise: nan"),
+        ({"n": 2**80}, r"options\.n: "),
+        ({"not a name": 1}, r"options\.not a name: "),
+        ({"x": "bad \ud800"}, r"options\.x: "),
+        ({"cols": ["a", ["b"]]}, r"options\.cols\[1\]: \['b'\]: expected a number"),
+        ({"cols": [{"a": 1}]}, r"options\.cols\[0\]: "),
+        ({"cols": {"a": 1}}, r"options\.cols: .*or a list of those"),
+        ({"cols": ["a", float("inf")]}, r"options\.cols\[1\]: inf"),
+        ({"cols": list(range(settings.MAX_OPTION_ITEMS + 1))}, r"options\.cols: at most 1000"),
     ]
-    for options in bad:
-        with pytest.raises(DocumentError, match=r"^dataset\.options"):
+    for options, words in bad:
+        with pytest.raises(DocumentError, match=r"^dataset\." + words):
             settings.check_dataset({"options": options})
     too_many = {f"o{i}": i for i in range(settings.MAX_OPTIONS + 1)}
     with pytest.raises(DocumentError, match="at most"):
         settings.check_dataset({"options": too_many})
+    # a copy: changing the caller's list later does not change the checked section
+    given = {"options": {"cols": ["a"]}}
+    checked = settings.check_dataset(given)
+    given["options"]["cols"].append("b")
+    assert checked["options"]["cols"] == ["a"]
 
 
 def test_problems_lists_every_problem_with_its_path():
     found = settings.problems(
-        "dataset", {"source": "ftp", "block": 1, "extra": 1, "options": {"a": [1], "b": {}}}
+        "dataset",
+        {"source": "ftp", "block": 1, "extra": 1, "options": {"a": [1, [2], 3, {}], "b": {}}},
     )
-    paths = sorted(p for p, _ in found)
-    assert paths == [("block",), ("extra",), ("options", "a"), ("options", "b"), ("source",)]
+    paths = sorted(found, key=lambda f: str(f[0]))
+    assert [p for p, _ in paths] == [
+        ("block",),
+        ("extra",),
+        ("options", "a", 1),
+        ("options", "a", 3),
+        ("options", "b"),
+        ("source",),
+    ]
     assert settings.problems("training", {"lr": 0.1, "epochs": 3}) == []
 
 
