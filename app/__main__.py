@@ -1,8 +1,8 @@
 """Entry point: ``python -m app`` (or ``ember-studio``).
 
-With a command (``train``, ``export``, ``validate``, ``summary``; see :mod:`app.cli`) it
-runs headless and never imports Qt. Without one it starts Ember Studio's window; Qt is
-imported only then.
+With a command (``train``, ``export``, ``validate``, ``summary``, ``kinds``; see
+:mod:`app.cli`) it runs headless and never imports Qt. Without one it starts Ember
+Studio's window; Qt is imported only then.
 """
 
 from __future__ import annotations

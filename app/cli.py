@@ -1,4 +1,5 @@
-"""The command line: ``python -m app train|export|validate|summary PROJECT``.
+"""The command line: ``python -m app train|export|validate|summary PROJECT`` and
+``python -m app kinds [KIND]``.
 
 Headless: this module imports no Qt (the GUI starts only when no command is given; see
 ``app.__main__``). Conventions: results on stdout, progress and errors on stderr, errors
@@ -9,6 +10,7 @@ error (argparse), 130 when interrupted with Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import shutil
 import signal
@@ -22,7 +24,7 @@ from typing import TextIO
 from app import __version__
 
 PROG = "ember-studio"
-COMMANDS = ("train", "export", "validate", "summary")
+COMMANDS = ("train", "export", "validate", "summary", "kinds")
 SUFFIX = ".ember.json"
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -71,14 +73,28 @@ _VALIDATE_EXAMPLES = """\
 examples:
   ember-studio validate model.ember.json
 
-Prints file-format problems (with their JSON path) and model diagnostics (with the node).
-Exit status 0 when there are no errors (warnings are printed), 1 otherwise.
+Prints file-format problems (with their JSON path), model diagnostics (with the node) and
+dataset problems found without loading the data (a data file or folder that is not there
+relative to the project's folder, an unknown built-in set, an option its loader does not
+take). Exit status 0 when there are no errors (warnings are printed), 1 otherwise.
 """
 
 _SUMMARY_EXAMPLES = """\
 examples:
   ember-studio summary model.ember.json
   ember-studio summary model.ember.json --batch-size 64
+"""
+
+_KINDS_EXAMPLES = """\
+examples:
+  ember-studio kinds
+  ember-studio kinds --category convolution
+  ember-studio kinds Conv2d
+  ember-studio kinds Conv2d --json
+
+Without KIND, lists the layer kinds a project's nodes may have ("kind" in the file), by
+category; with KIND, that kind's inputs and parameters ("params" in the file): name,
+type, default (as written in JSON), accepted range or choices, and what it does.
 """
 
 
@@ -93,7 +109,7 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``ember-studio`` with its four commands."""
+    """The argument parser of ``ember-studio`` with its commands."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Ember Studio: a visual neural-network builder, and its command line.",
@@ -155,6 +171,21 @@ def build_parser() -> argparse.ArgumentParser:
         "with the batch axis shown as N)",
     )
     p.set_defaults(run=cmd_summary)
+
+    help_ = "list the layer kinds, or show one kind's inputs and parameters"
+    p = sub.add_parser(
+        "kinds",
+        help=help_,
+        description=help_[0].upper() + help_[1:] + ".",
+        epilog=_KINDS_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("kind", nargs="?", metavar="KIND", help="a layer kind, e.g. Linear")
+    p.add_argument(
+        "--category", metavar="C", help="list only this category's kinds (e.g. dense, merge)"
+    )
+    p.add_argument("--json", action="store_true", help="print JSON (for tools)")
+    p.set_defaults(run=cmd_kinds)
     return parser
 
 
@@ -248,6 +279,7 @@ def _checked_model(path: str, doc):
 def cmd_validate(args: argparse.Namespace) -> int:
     """Print the file's format problems, or the model's diagnostics; 1 when any is an error."""
     from core.model import serialize
+    from core.model.data import check_dataset
     from core.model.inference import infer
 
     path = args.project
@@ -275,11 +307,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
     inference = infer(doc)
     for d in inference.diagnostics:
         print(f"{path}: {_diagnostic(d)}")
+    # the dataset, without loading it: relative paths start at the project's folder
+    dataset = check_dataset(doc.dataset, root=Path(path).resolve().parent)
+    for problem in dataset:
+        print(f"{path}: error: {problem}")
     n_err, n_warn = len(inference.errors), len(inference.warnings)
+    faults = []
     if n_err:
-        raise CLIError(
-            f"{path}: the model has {_count(n_err, 'error')} and {_count(n_warn, 'warning')}"
-        )
+        faults.append(f"the model has {_count(n_err, 'error')} and {_count(n_warn, 'warning')}")
+    if dataset:
+        faults.append(f"the dataset section has {_count(len(dataset), 'problem')}")
+    if faults:
+        raise CLIError(f"{path}: " + "; ".join(faults))
     extra = f", {_count(n_warn, 'warning')}" if n_warn else ""
     print(f"{path}: ok ({_count(len(doc), 'node')}, {inference.total_params:,} parameters{extra})")
     return EXIT_OK
@@ -299,6 +338,198 @@ def cmd_summary(args: argparse.Namespace) -> int:
             f"{args.project}: the model has {_count(len(inference.errors), 'error')} (listed above)"
         )
     return EXIT_OK
+
+
+# -- kinds -------------------------------------------------------------------------------
+def cmd_kinds(args: argparse.Namespace) -> int:
+    """List the catalog by category, or describe one kind; ``--json`` for tools."""
+    from core.model import catalog
+
+    category = _category(args.category) if args.category else None
+    if args.kind is not None:
+        entry = _find_kind(args.kind)
+        if category is not None and entry.category != category:
+            raise CLIError(f"{entry.kind} is in the category {entry.category!r}, not {category!r}")
+        if args.json:
+            print(json.dumps(kind_info(entry), indent=2, ensure_ascii=False))
+        else:
+            print(kind_text(entry))
+        return EXIT_OK
+    groups = {
+        c: entries
+        for c, entries in catalog.by_category().items()
+        if category is None or c == category
+    }
+    if args.json:
+        kinds = [kind_info(e) for entries in groups.values() for e in entries]
+        print(json.dumps(kinds, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    entries = [e for group in groups.values() for e in group]
+    w_kind = max(len(e.kind) for e in entries)
+    w_name = max(len(e.display_name) for e in entries)
+    columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    lines = []
+    for c, group in groups.items():
+        lines += [c]
+        for e in group:
+            line = f"  {e.kind:<{w_kind}}  {e.display_name:<{w_name}}  {_first_line(e.doc)}"
+            if columns and len(line) >= columns:  # a terminal: one line per kind
+                line = line[: columns - 4] + "..."
+            lines.append(line)
+        lines.append("")
+    lines.append(f"{_count(len(entries), 'kind')}; '{PROG} kinds KIND' shows a kind's parameters")
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def _category(text: str) -> str:
+    """The category ``text`` names (any case; a unique prefix will do)."""
+    from core.model.catalog import CATEGORIES
+
+    wanted = text.strip().lower()
+    exact = [c for c in CATEGORIES if c.lower() == wanted]
+    found = exact or [c for c in CATEGORIES if c.lower().startswith(wanted)] if wanted else []
+    if len(found) == 1:
+        return found[0]
+    raise CLIError(
+        f"--category: no category {text!r}; the categories: "
+        + ", ".join(repr(c) for c in CATEGORIES)
+    )
+
+
+def _find_kind(text: str):
+    """The catalog entry ``text`` names (its kind, or its kind or display name in any
+    case); a CLIError with the close matches otherwise."""
+    import difflib
+
+    from core.model import catalog
+
+    if text in catalog.CATALOG:
+        return catalog.CATALOG[text]
+    by_lower = {}
+    for e in catalog.CATALOG.values():
+        by_lower.setdefault(e.kind.lower(), e)
+        by_lower.setdefault(e.display_name.lower(), e)
+    wanted = text.strip().lower()
+    if wanted in by_lower:
+        return by_lower[wanted]
+    close = difflib.get_close_matches(wanted, list(by_lower), n=5, cutoff=0.6)
+    names = list(dict.fromkeys(by_lower[c].kind for c in close))[:3]
+    extra = f"; did you mean {', '.join(names)}?" if names else ""
+    raise CLIError(f"unknown layer kind {text!r}{extra} ('{PROG} kinds' lists them)")
+
+
+def _first_line(doc: str) -> str:
+    return " ".join(doc.split())
+
+
+def _json_value(value) -> str:
+    from core.model.params import as_json
+
+    return json.dumps(as_json(value), ensure_ascii=False)
+
+
+def _accepts(param) -> str:
+    """A parameter's range or choices in a few words."""
+
+    def num(x: float) -> str:
+        return str(int(x)) if float(x).is_integer() else repr(x)
+
+    if param.type == "choice":
+        text = ", ".join(_json_value(c) for c in param.choices)
+    elif param.type == "bool":
+        text = "true, false"
+    elif param.min is not None and param.max is not None:
+        low = "(" if param.min_exclusive else "["
+        text = f"{low}{num(param.min)}, {num(param.max)}]"
+    elif param.min is not None:
+        text = f"{'>' if param.min_exclusive else '>='} {num(param.min)}"
+    elif param.max is not None:
+        text = f"<= {num(param.max)}"
+    else:
+        text = ""
+    if param.type in ("shape", "ints", "size"):
+        count = "a list" if param.length is None else f"{param.length} values"
+        text = f"{count}, each {text}" if text else count
+        if param.type == "size":
+            text += ", or one for all"
+    if param.optional:
+        text += ", or null" if text else "or null"
+    return text
+
+
+def kind_text(entry) -> str:
+    """A kind described for a terminal: doc, inputs and outputs, a table of parameters."""
+    defaults = entry.params.defaults()
+    ports = entry.input_ports(defaults)
+    if not ports:
+        inputs = "none (a model input: the data comes in here)"
+    else:
+        inputs = ", ".join(ports)
+        if entry.ports is not None:
+            inputs += " (with the default parameters)"
+    outputs = ", ".join(entry.outputs) if entry.outputs else "none (a model output)"
+    title = entry.kind
+    if entry.display_name != entry.kind:
+        title += f": {entry.display_name}"
+    lines = [f"{title} (category {entry.category})", _first_line(entry.doc), ""]
+    lines.append(f"inputs:  {inputs}")
+    if entry.dtype == "index":
+        lines.append("         integer indices (int64)")
+    lines += [f"outputs: {outputs}", ""]
+    if not len(entry.params):
+        lines.append("parameters: none")
+        return "\n".join(lines)
+    head = ("parameter", "type", "default", "accepts", "")
+    rows = [
+        (
+            p.name,
+            p.type,
+            _json_value(p.default),
+            _accepts(p),
+            _first_line(p.doc) + (" (advanced)" if p.advanced else ""),
+        )
+        for p in entry.params
+    ]
+    widths = [max(len(r[i]) for r in (head, *rows)) for i in range(4)]
+    lines.append("parameters:")
+    for row in (head, *rows):
+        cells = [f"{cell:<{w}}" for cell, w in zip(row, widths)]
+        lines.append(("  " + "  ".join([*cells, row[4]])).rstrip())
+    return "\n".join(lines)
+
+
+def kind_info(entry) -> dict:
+    """A kind as JSON data: what ``kinds --json`` prints."""
+    from core.model.params import as_json
+
+    defaults = entry.params.defaults()
+    return {
+        "kind": entry.kind,
+        "display_name": entry.display_name,
+        "category": entry.category,
+        "doc": entry.doc,
+        "inputs": list(entry.input_ports(defaults)),
+        "outputs": list(entry.outputs),
+        # float32 in; int64 indices in (Embedding); any dtype, kept; none (an Input node)
+        "input_dtype": {"float": "float32", "index": "int64", "any": "any"}.get(entry.dtype),
+        "params": [
+            {
+                "name": p.name,
+                "type": p.type,
+                "default": as_json(p.default),
+                "doc": p.doc,
+                "min": p.min,
+                "max": p.max,
+                "min_exclusive": p.min_exclusive,
+                "choices": [as_json(c) for c in p.choices] or None,
+                "length": p.length,
+                "optional": p.optional,
+                "advanced": p.advanced,
+            }
+            for p in entry.params
+        ],
+    }
 
 
 # -- export ------------------------------------------------------------------------------

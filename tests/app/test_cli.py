@@ -1,5 +1,5 @@
-"""The command line (``python -m app train|export|validate|summary``): exit codes, messages,
-files written, and no Qt import.
+"""The command line (``python -m app train|export|validate|summary|kinds``): exit codes,
+messages, files written, and no Qt import.
 
 Most tests call ``app.cli.main(argv)`` in this process; the ones about the process itself
 (no PySide6 imported, Ctrl-C) start ``python -m app``.
@@ -138,6 +138,8 @@ codes = [
     main(["summary", project]),
     main(["train", project, "--epochs", "1", "--out", out, "--quiet"]),
     main(["export", project, "--target", "core", "-o", out + "/model.py"]),
+    main(["kinds"]),
+    main(["kinds", "Conv2d", "--json"]),
 ]
 print("codes", codes)
 print("qt", sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "shiboken6")))
@@ -153,7 +155,7 @@ def test_commands_never_import_qt(tmp_path, small_spirals):
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "codes [0, 0, 0, 0]" in proc.stdout
+    assert "codes [0, 0, 0, 0, 0, 0]" in proc.stdout
     assert "qt []" in proc.stdout
 
 
@@ -225,6 +227,49 @@ def test_validate_reports_shape_errors_by_node(capsys, shape_error_project):
     assert "error: node hidden1:" in out
     assert "Flatten" in out  # the hint says what to do
     assert "1 error" in err
+
+
+def test_validate_checks_the_dataset_without_loading_it(capsys, tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "t.csv").write_text("not,really\na csv")  # not read by validate
+    data = spirals_data()
+    data["dataset"] = {"source": "csv", "path": "data/t.csv", "target": "really"}
+    data["dataset"]["options"] = {"categorical_columns": ["not"]}
+    project = write_project(tmp_path / "data", data)  # relative paths start at its folder
+    code, out, err = run(capsys, "validate", project)
+    assert code == 1  # data/t.csv is not beside the project
+    assert f"{project}: error: dataset.path: 'data/t.csv' -> " in out
+    assert "nothing is there" in out and "the project file's folder" in out
+    assert err == f"ember-studio: error: {project}: the dataset section has 1 problem\n"
+
+    project = write_project(tmp_path, data)
+    code, out, err = run(capsys, "validate", project)
+    assert (code, err) == (0, "") and ": ok (" in out
+
+    data["dataset"] = {"source": "image_folder", "path": "data/t.csv"}
+    code, out, _ = run(capsys, "validate", write_project(tmp_path, data))
+    assert code == 1 and "that is a file, not a folder" in out
+
+    data["dataset"] = {"source": "builtin", "name": "spirls", "options": {"nosie": 0.1}}
+    code, out, _ = run(capsys, "validate", write_project(tmp_path, data))
+    assert code == 1
+    assert "error: dataset.name: there is no built-in dataset 'spirls'" in out
+
+    data["dataset"] = {"source": "builtin", "name": "moons", "options": {"nosie": 0.1}}
+    code, out, err = run(capsys, "validate", write_project(tmp_path, data))
+    assert code == 1
+    assert "error: dataset.options.nosie: moons() has no option 'nosie'; its options:" in out
+    assert "noise" in out
+
+
+def test_validate_reports_model_and_dataset_errors_together(capsys, shape_error_project):
+    data = json.loads(shape_error_project.read_text())
+    data["dataset"] = {"source": "npz", "path": "nowhere.npz"}
+    shape_error_project.write_text(json.dumps(data))
+    code, out, err = run(capsys, "validate", shape_error_project)
+    assert code == 1
+    assert "error: node hidden1:" in out and "error: dataset.path: 'nowhere.npz'" in out
+    assert "the model has 1 error and 0 warnings; the dataset section has 1 problem" in err
 
 
 def test_validate_passes_with_warnings_printed(capsys, tmp_path):
@@ -682,3 +727,110 @@ def test_a_stopped_run_says_at_which_step(capsys, tmp_path):
     cli._print_result(doc, result, tmp_path, tmp_path / cli.WEIGHTS, interrupted=True)
     first = capsys.readouterr().out.splitlines()[0]
     assert first == "stopped after 0 epochs, at step 12 (1.5 s)"
+
+
+# -- kinds -------------------------------------------------------------------------------
+def test_kinds_lists_the_catalog_by_category(capsys):
+    from core.model import catalog
+
+    code, out, err = run(capsys, "kinds")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    groups = catalog.by_category()
+    headings = [line for line in lines if line and not line.startswith(" ")][:-1]
+    assert headings == list(groups)  # every category, in catalog order
+    for entries in groups.values():
+        for e in entries:
+            [line] = [x for x in lines if x.startswith(f"  {e.kind} ")]
+            assert e.display_name in line and " ".join(e.doc.split()) in line
+    assert lines[-1].startswith(f"{len(catalog.CATALOG)} kinds; ")
+    # the headings' order: a kind is listed under its own category
+    conv = lines.index("Convolution")
+    assert lines[conv + 1].split()[0] == groups["Convolution"][0].kind
+
+
+def test_kinds_of_one_category(capsys):
+    code, out, _ = run(capsys, "kinds", "--category", "merge")
+    assert code == 0
+    kinds = [line.split()[0] for line in out.splitlines() if line.startswith("  ")]
+    assert "Add" in kinds and "Concat" in kinds and "Linear" not in kinds
+    assert out.splitlines()[0] == "Merge"
+    code, out, _ = run(capsys, "kinds", "--category", "input")  # a unique prefix
+    assert code == 0 and out.splitlines()[0] == "Input / Output"
+    code, _, err = run(capsys, "kinds", "--category", "dancing")
+    assert code == 1
+    assert "no category 'dancing'" in err and "'Convolution'" in err
+
+
+def test_kinds_shows_one_kinds_parameters_as_a_table(capsys):
+    code, out, err = run(capsys, "kinds", "Conv2d")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "Conv2d (category Convolution)"
+    assert lines[1].startswith("2-D convolution")
+    assert "inputs:  in" in lines and "outputs: out" in lines
+    header = next(line for line in lines if line.split()[:1] == ["parameter"])
+    assert header.split() == ["parameter", "type", "default", "accepts"]
+    row = {line.split()[0]: line for line in lines if line.startswith("  ")}
+    assert row["out_channels"].split()[:4] == ["out_channels", "int", "16", "[1,"]
+    assert "Output channels" in row["out_channels"]
+    assert '"zeros", "reflect", "replicate", "circular"' in row["padding_mode"]
+    assert "2 values, each [1, 1024], or one for all" in row["kernel_size"]
+    assert row["bias"].split()[:3] == ["bias", "bool", "true"]  # defaults as JSON
+    assert "(advanced)" in row["groups"]
+    # columns line up: each column starts where its heading does
+    start = header.index("default")
+    assert all(r[start - 2 : start] == "  " and r[start] != " " for r in row.values())
+
+
+def test_kinds_without_parameters_merges_and_optional_values(capsys):
+    _, out, _ = run(capsys, "kinds", "ReLU")
+    assert out.rstrip().endswith("parameters: none")
+    _, out, _ = run(capsys, "kinds", "Add")
+    assert "inputs:  in1, in2 (with the default parameters)" in out
+    _, out, _ = run(capsys, "kinds", "Input")
+    assert "inputs:  none" in out
+    _, out, _ = run(capsys, "kinds", "Embedding")
+    assert "integer indices" in out
+    row = next(line for line in out.splitlines() if line.startswith("  padding_idx"))
+    assert row.split()[2] == "null" and "or null" in row
+
+
+def test_kinds_finds_a_kind_in_any_case_or_says_what_was_meant(capsys):
+    code, out, _ = run(capsys, "kinds", "conv2d")
+    assert code == 0 and out.startswith("Conv2d (category Convolution)")
+    code, out, _ = run(capsys, "kinds", "Multi-head Attention")  # the display name
+    assert code == 0 and out.startswith("MultiheadAttention: Multi-head Attention")
+    code, out, err = run(capsys, "kinds", "Lineer")
+    assert (code, out) == (1, "")
+    assert err.startswith("ember-studio: error: unknown layer kind 'Lineer'; did you mean Linear")
+    code, _, err = run(capsys, "kinds", "Zzzzz")
+    assert code == 1 and "did you mean" not in err and "'ember-studio kinds' lists them" in err
+    code, _, err = run(capsys, "kinds", "Linear", "--category", "merge")
+    assert code == 1 and "Linear is in the category 'Dense', not 'Merge'" in err
+
+
+def test_kinds_json_for_tools(capsys):
+    from core.model import catalog
+    from core.model.params import as_json
+
+    code, out, _ = run(capsys, "kinds", "--json")
+    assert code == 0
+    kinds = json.loads(out)
+    assert sorted(k["kind"] for k in kinds) == sorted(catalog.CATALOG)
+    code, out, _ = run(capsys, "kinds", "Conv2d", "--json")
+    info = json.loads(out)
+    entry = catalog.get("Conv2d")
+    assert info == next(k for k in kinds if k["kind"] == "Conv2d")
+    assert info["category"] == "Convolution" and info["inputs"] == ["in"]
+    assert [p["name"] for p in info["params"]] == list(entry.params.names)
+    pad = next(p for p in info["params"] if p["name"] == "padding_mode")
+    assert pad["choices"] == ["zeros", "reflect", "replicate", "circular"]
+    assert pad["default"] == "zeros" and pad["advanced"] is True
+    # every default, as printed, is what the kind accepts back in a project file
+    for k in kinds:
+        params = catalog.get(k["kind"]).params
+        assert params.check({p["name"]: p["default"] for p in k["params"]}) == params.defaults()
+        assert all(p["default"] == as_json(params[p["name"]].default) for p in k["params"])
+    code, out, _ = run(capsys, "kinds", "--category", "merge", "--json")
+    assert {k["category"] for k in json.loads(out)} == {"Merge"}
