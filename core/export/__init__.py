@@ -41,7 +41,11 @@ class ExportError(ValueError):
     """The document cannot be exported; the message says why and what to do."""
 
 
+_ALIASES = {"torch": "pytorch"}
+
+
 def _check_target(target: str) -> str:
+    target = _ALIASES.get(target, target)
     if target not in TARGETS:
         raise ExportError(f"unknown export target {target!r}: use 'core' or 'pytorch'")
     return target
@@ -224,7 +228,7 @@ def write(
     source = export_source(doc, target, weights=weights_name, root=root)
     written = []
     if model is not None:
-        weights_path = os.path.join(folder, weights_name)
+        weights_path = os.path.join(os.path.dirname(path), weights_name)  # as given: beside it
         tensors = state_dict_for(model, plan(doc, target))
         try:
             core.save(tensors, weights_path)

@@ -397,6 +397,14 @@ def test_export_refuses_a_broken_model_and_an_unknown_target():
         export_source(doc, "core")
     with pytest.raises(ExportError, match="unknown export target 'jax'"):
         export_source(zoo.mlp(), "jax")
+    assert export_source(zoo.mlp(), "torch") == export_source(zoo.mlp(), "pytorch")  # alias
+
+
+def test_write_returns_the_paths_as_given(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    doc = zoo.mlp()
+    assert write(doc, "m.py", model=build(doc)) == ["m.py", "m.safetensors"]
+    assert (tmp_path / "m.safetensors").is_file()
 
 
 def test_write_needs_an_existing_folder(tmp_path):
