@@ -96,7 +96,7 @@ def evaluate_block(lib: str, t: dict, data: DataSection) -> str:
     right = "(out.reshape(yb.shape) > 0).long() == yb" if bce else "out.argmax(-1) == yb"
     return f'''def evaluate(model, loader, classes, device):
     """Mean loss and accuracy (classes) or mean absolute error (regression) over a loader."""
-    model.eval()
+    model.train(False)  # evaluation mode: no dropout, batch norm uses its running statistics
     total, score, count, n = 0.0, 0.0, 0, 0
     with {lib}.no_grad():
         for xb, yb in loader:
@@ -210,7 +210,7 @@ def main_block(lib: str, plan: ModelPlan, trainable: bool) -> str:
             + f"""
     # The model has {n} input(s) and {len(plan.outputs)} output(s); the dataset feeds one input
     # and one target, so this script runs one batch of zeros through it instead of training.
-    model.eval()
+    model.train(False)  # evaluation mode
     with {lib}.no_grad():
         outputs = model({shapes})
     if not isinstance(outputs, tuple):
@@ -259,7 +259,7 @@ SAFETENSORS = '''SAFETENSORS_DTYPES = {
 
 
 def load_safetensors(path):
-    """The tensors of a safetensors file, read with json and numpy (no pickle)."""
+    """The tensors of a safetensors file, read with json and numpy: nothing in it is executed."""
     with open(path, "rb") as f:
         size = int.from_bytes(f.read(8), "little")
         header = json.loads(f.read(size))

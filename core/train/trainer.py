@@ -338,7 +338,7 @@ class _Run:
         """Run two samples through the model (eval mode, no grad) and check the output
         against the loss; an error here names the fix instead of failing in the loss."""
         x, y = self.train_set[0:2] if hasattr(self.train_set, "tensors") else _first(self.train_set)
-        self.model.eval()
+        self.model.train(False)
         try:
             with core.no_grad():
                 out = self._forward(x.to(self.device))
@@ -717,7 +717,7 @@ class _Run:
         loader = DataLoader(self.val_set, batch_size=self.eval_batch, shuffle=False)
         loss_sum, n, correct, count = 0.0, 0, 0, 0
         reg = RegressionStats() if self.data.task != CLASSIFICATION else None
-        model.eval()
+        model.train(False)
         try:
             with core.no_grad():
                 for x, y in loader:
