@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import core
-from core.train.callbacks import Dispatcher
 from core.train.control import TrainControl
 from core.train.reports import TrainError, TrainResult
-from core.train.trainer import Trainer
+from core.train.trainer import Trainer, run_trainer
 
 
 def document_trainer(
@@ -94,21 +93,20 @@ def train_document(
     a checkpoint to continue from. Returns a TrainResult; raises TrainError, which also
     reaches the callbacks' ``on_error`` when the data or the model cannot be set up.
     """
-    callbacks = list(callbacks)
-    try:
-        trainer = document_trainer(
+    return run_trainer(
+        lambda cbs: document_trainer(
             doc,
-            callbacks=callbacks,
+            callbacks=cbs,
             control=control,
             device=device,
             out_dir=out_dir,
             root=root,
             **options,
-        )
-    except TrainError as e:
-        Dispatcher(callbacks).emit_error(e)
-        raise
-    return trainer.run(epochs, resume=resume)
+        ),
+        callbacks,
+        epochs,
+        resume,
+    )
 
 
 def _check_input(doc, data) -> None:

@@ -165,18 +165,29 @@ def fit(
     :class:`Trainer` for what ``data`` and ``settings`` may be. A setup error also
     reaches the callbacks' ``on_error``, as the run's own errors do.
     """
-    callbacks = list(callbacks)
-    try:
-        trainer = Trainer(
+    return run_trainer(
+        lambda cbs: Trainer(
             model,
             data,
             settings,
-            callbacks=callbacks,
+            callbacks=cbs,
             control=control,
             device=device,
             out_dir=out_dir,
             **options,
-        )
+        ),
+        callbacks,
+        epochs,
+        resume,
+    )
+
+
+def run_trainer(make, callbacks: Iterable, epochs: int | None, resume) -> TrainResult:
+    """``make(callbacks).run(epochs, resume=resume)``; a TrainError while making the
+    trainer (data, model, settings) reaches the callbacks' ``on_error`` before it is raised."""
+    callbacks = list(callbacks)
+    try:
+        trainer = make(callbacks)
     except TrainError as e:
         Dispatcher(callbacks).emit_error(e)
         raise
