@@ -34,7 +34,9 @@ def test_default_ids_and_names_count_per_kind():
     a, b = doc.add_node("Linear"), doc.add_node("Linear")
     assert (a.id, a.name, b.id, b.name) == ("linear1", "Linear 1", "linear2", "Linear 2")
     doc.remove_node("linear1")
-    assert doc.add_node("Linear").id == "linear1"  # the smallest free number
+    assert doc.new_id("Linear") == "linear1"  # the smallest free number, as add_node picks
+    assert doc.new_name("Linear") == "Linear 1"
+    assert doc.add_node("Linear").id == "linear1"
 
 
 def test_parameters_are_checked_normalised_and_defaulted():
