@@ -96,7 +96,9 @@ def _probe_cuda() -> Backend | None:
         # XORWOW (CuPy's default) runs a skip-ahead for every GPU thread's state
         return cupy.random.Generator(cupy.random.Philox4x3210(seed))
 
-    return Backend("cuda", cupy, erf, cupyx.scatter_add, rng)
+    # NOTE: cupy.add.at replaces cupyx.scatter_add (deprecated since CuPy 13)
+    add_at = getattr(cupy.add, "at", None) or cupyx.scatter_add
+    return Backend("cuda", cupy, erf, add_at, rng)
 
 
 def cuda_backend() -> Backend:
