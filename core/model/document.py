@@ -257,11 +257,18 @@ class Document:
         taken = {n.name for n in self._nodes.values() if n.name.startswith(base)}
         return self._lowest_free("name " + base, lambda n: f"{base} {n}", taken)
 
-    def connection_problem(self, edge: Edge) -> str | None:
-        """Why ``edge`` cannot be added, or None if it can (for the GUI's live feedback)."""
+    def connection_problem(self, edge: Edge, *, replace: bool = False) -> str | None:
+        """Why ``edge`` cannot be added, or None if it can (for the GUI's live feedback).
+
+        ``replace``: a wire already into ``edge``'s input port is no problem (the GUI
+        replaces it); every other reason still counts.
+        """
         if not isinstance(edge, Edge):
             return f"expected an Edge, got {short_repr(edge)}"
-        reason = _edge_problem(edge, self._nodes, self._into)
+        # NOTE: the wire into the input port is the only thing _edge_problem reads from
+        # ``into``, and dropping it cannot remove a cycle (it ends at edge.dst)
+        into = {} if replace else self._into
+        reason = _edge_problem(edge, self._nodes, into)
         if reason is None and self._reaches(edge.dst, edge.src):
             src, dst = self._nodes[edge.src], self._nodes[edge.dst]
             reason = f"it would make a cycle ({dst.name!r} already feeds {src.name!r})"

@@ -25,3 +25,8 @@ def isolated_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(data_dir / "share"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(settings_dir))
     yield
+    # NOTE: offscreen Qt 6.11 crashes at process exit while the clipboard holds data
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is not None:
+        QApplication.clipboard().clear()
