@@ -1,54 +1,58 @@
-"""Light and dark themes: the application palette, a small stylesheet, and the named colours
-the canvas and plots paint with.
+"""Light and dark themes: the application palette, font and a small stylesheet, and the named
+colours the canvas, icons and plots paint with.
 
-``apply_theme(app, "system" | "light" | "dark")`` sets Fusion with a full palette for the
-chosen scheme ("system" follows the desktop's colour scheme, and keeps following it).
-``colors()`` gives the current :class:`Colors`; ``notifier.changed`` fires after each change.
+``apply_theme(app, "system" | "light" | "dark")`` sets the Fusion style with a full palette
+for the chosen scheme; "system" follows the desktop's colour scheme, and keeps following it
+while chosen. ``colors()`` gives the current :class:`Colors`; ``notifier.changed(scheme)``
+fires after each application of a theme.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 from core.model.catalog import CATEGORIES
 
 MODES = ("system", "light", "dark")
+MIN_FONT_POINTS = 10.0  # Linux desktops often default to 9 pt, small on today's screens
 
 
 @dataclass(frozen=True)
 class Colors:
     """The colours of one theme, by role."""
 
-    window: QColor
-    canvas_bg: QColor
-    grid: QColor
-    grid_major: QColor
+    window: QColor  # panels and dialogs
+    canvas_bg: QColor  # the node canvas
+    grid: QColor  # minor grid lines
+    grid_major: QColor  # every fifth grid line
     node_fill: QColor
     node_border: QColor
-    node_selected: QColor
+    node_selected: QColor  # outline of a selected node
     text: QColor
-    muted_text: QColor
+    muted_text: QColor  # secondary text: kinds, shapes, counts
     accent: QColor
     wire: QColor
     wire_selected: QColor
     port: QColor
-    port_ok: QColor
-    port_bad: QColor
+    port_ok: QColor  # a port a dragged wire may connect to
+    port_bad: QColor  # a port it may not
     error: QColor
     warning: QColor
     info: QColor
-    category: dict[str, QColor] = field(default_factory=dict)
+    category: dict[str, QColor] = field(default_factory=dict)  # per catalog category
 
     @property
     def dark(self) -> bool:
         return self.window.lightnessF() < 0.5
 
 
-# One hue per catalog category (in CATEGORIES order), tuned per scheme for contrast.
+# One hue per catalog category (in CATEGORIES order); the dark set is lighter so that both
+# read well on their theme's node fill and stay apart from each other.
 _CATEGORY_LIGHT = (
     "#64748b",  # Input / Output: slate
     "#2563eb",  # Dense: blue
@@ -60,7 +64,7 @@ _CATEGORY_LIGHT = (
     "#db2777",  # Merge: pink
     "#65a30d",  # Reshape: lime
     "#0d9488",  # Recurrent: teal
-    "#9333ea",  # Attention: purple
+    "#c026d3",  # Attention: fuchsia
     "#ea580c",  # Embedding: orange
 )
 _CATEGORY_DARK = (
@@ -74,7 +78,7 @@ _CATEGORY_DARK = (
     "#f472b6",
     "#a3e635",
     "#2dd4bf",
-    "#c084fc",
+    "#e879f9",
     "#fb923c",
 )
 
@@ -87,8 +91,8 @@ def _colors(dark: bool) -> Colors:
         return Colors(
             window=c("#1f2227"),
             canvas_bg=c("#17191d"),
-            grid=c("#23262b"),
-            grid_major=c("#2c3036"),
+            grid=c("#1f2226"),
+            grid_major=c("#2a2e34"),
             node_fill=c("#262a30"),
             node_border=c("#3b4048"),
             node_selected=c("#4c9aff"),
@@ -108,8 +112,8 @@ def _colors(dark: bool) -> Colors:
     return Colors(
         window=c("#f4f5f7"),
         canvas_bg=c("#fafbfc"),
-        grid=c("#eceef1"),
-        grid_major=c("#dde1e6"),
+        grid=c("#eef0f3"),
+        grid_major=c("#dfe3e8"),
         node_fill=c("#ffffff"),
         node_border=c("#c9ced6"),
         node_selected=c("#2563eb"),
@@ -121,76 +125,104 @@ def _colors(dark: bool) -> Colors:
         port=c("#7b8591"),
         port_ok=c("#059669"),
         port_bad=c("#d5d9de"),
-        error=c("#dc2626"),
+        error=c("#c81e1e"),
         warning=c("#b45309"),
         info=c("#2563eb"),
         category=category,
     )
 
 
-def _palette(dark: bool) -> QPalette:
+_R = QPalette.ColorRole
+_G = QPalette.ColorGroup
+
+_PALETTE_DARK = {
+    _R.Window: "#1f2227",
+    _R.WindowText: "#e6e8eb",
+    _R.Base: "#17191d",
+    _R.AlternateBase: "#202328",
+    _R.ToolTipBase: "#2b2f36",
+    _R.ToolTipText: "#e6e8eb",
+    _R.PlaceholderText: "#8a919b",
+    _R.Text: "#e6e8eb",
+    _R.Button: "#2a2e34",
+    _R.ButtonText: "#e6e8eb",
+    _R.BrightText: "#ffffff",
+    _R.Light: "#3a3f47",
+    _R.Midlight: "#31353c",
+    _R.Mid: "#24272c",
+    _R.Dark: "#121417",
+    _R.Shadow: "#000000",
+    _R.Highlight: "#2f6fd1",
+    _R.HighlightedText: "#ffffff",
+    _R.Link: "#6aa9ff",
+    _R.LinkVisited: "#b69cff",
+    _R.Accent: "#4c9aff",
+}
+_DISABLED_DARK = {
+    _R.WindowText: "#6b717a",
+    _R.Text: "#6b717a",
+    _R.ButtonText: "#6b717a",
+    _R.PlaceholderText: "#555b63",
+    _R.Button: "#25282d",
+    _R.Highlight: "#3a3f47",
+    _R.HighlightedText: "#9aa1ab",
+    _R.Link: "#4d6f99",
+    _R.Accent: "#4d6f99",
+}
+_PALETTE_LIGHT = {
+    _R.Window: "#f4f5f7",
+    _R.WindowText: "#1f2328",
+    _R.Base: "#ffffff",
+    _R.AlternateBase: "#f6f7f9",
+    _R.ToolTipBase: "#ffffff",
+    _R.ToolTipText: "#1f2328",
+    _R.PlaceholderText: "#6b737e",
+    _R.Text: "#1f2328",
+    _R.Button: "#fbfbfc",
+    _R.ButtonText: "#1f2328",
+    _R.BrightText: "#ffffff",
+    _R.Light: "#ffffff",
+    _R.Midlight: "#eef0f3",
+    _R.Mid: "#c9ced6",
+    _R.Dark: "#9aa2ad",
+    _R.Shadow: "#6b7280",
+    _R.Highlight: "#2563eb",
+    _R.HighlightedText: "#ffffff",
+    _R.Link: "#1d4ed8",
+    _R.LinkVisited: "#6d28d9",
+    _R.Accent: "#2563eb",
+}
+_DISABLED_LIGHT = {
+    _R.WindowText: "#9aa1aa",
+    _R.Text: "#9aa1aa",
+    _R.ButtonText: "#9aa1aa",
+    _R.PlaceholderText: "#b4bac2",
+    _R.Button: "#f1f2f4",
+    _R.Highlight: "#c9ced6",
+    _R.HighlightedText: "#5f6873",
+    _R.Link: "#93a8d8",
+    _R.Accent: "#93a8d8",
+}
+
+
+def palette(scheme: str) -> QPalette:
+    """The full palette of ``scheme`` ("light" or "dark"): every role, disabled group too."""
+    dark = scheme == "dark"
     p = QPalette()
-    R, G = QPalette.ColorRole, QPalette.ColorGroup
-    if dark:
-        roles = {
-            R.Window: "#1f2227",
-            R.WindowText: "#e6e8eb",
-            R.Base: "#17191d",
-            R.AlternateBase: "#22252a",
-            R.ToolTipBase: "#2b2f36",
-            R.ToolTipText: "#e6e8eb",
-            R.PlaceholderText: "#7d848e",
-            R.Text: "#e6e8eb",
-            R.Button: "#2a2e34",
-            R.ButtonText: "#e6e8eb",
-            R.BrightText: "#ffffff",
-            R.Light: "#3a3f47",
-            R.Midlight: "#31353c",
-            R.Mid: "#24272c",
-            R.Dark: "#121417",
-            R.Shadow: "#000000",
-            R.Highlight: "#2f6fd1",
-            R.HighlightedText: "#ffffff",
-            R.Link: "#6aa9ff",
-            R.LinkVisited: "#b69cff",
-        }
-        disabled = {R.WindowText: "#6b717a", R.Text: "#6b717a", R.ButtonText: "#6b717a"}
-    else:
-        roles = {
-            R.Window: "#f4f5f7",
-            R.WindowText: "#1f2328",
-            R.Base: "#ffffff",
-            R.AlternateBase: "#f6f7f9",
-            R.ToolTipBase: "#ffffff",
-            R.ToolTipText: "#1f2328",
-            R.PlaceholderText: "#6b737e",
-            R.Text: "#1f2328",
-            R.Button: "#fbfbfc",
-            R.ButtonText: "#1f2328",
-            R.BrightText: "#ffffff",
-            R.Light: "#ffffff",
-            R.Midlight: "#eef0f3",
-            R.Mid: "#c9ced6",
-            R.Dark: "#9aa2ad",
-            R.Shadow: "#6b7280",
-            R.Highlight: "#2563eb",
-            R.HighlightedText: "#ffffff",
-            R.Link: "#1d4ed8",
-            R.LinkVisited: "#6d28d9",
-        }
-        disabled = {R.WindowText: "#9aa1aa", R.Text: "#9aa1aa", R.ButtonText: "#9aa1aa"}
-    for role, value in roles.items():
-        p.setColor(role, QColor(value))
-    for role, value in disabled.items():
-        p.setColor(G.Disabled, role, QColor(value))
-    p.setColor(G.Disabled, R.Highlight, QColor("#8a8f96"))
+    for role, value in (_PALETTE_DARK if dark else _PALETTE_LIGHT).items():
+        p.setColor(role, QColor(value))  # active, inactive and disabled alike
+    for role, value in (_DISABLED_DARK if dark else _DISABLED_LIGHT).items():
+        p.setColor(_G.Disabled, role, QColor(value))
     return p
 
 
 def _stylesheet(colors: Colors) -> str:
     # Only what the palette cannot reach: dock titles, tool bar spacing, splitter handles.
+    # Separators stay 5 px wide (easy to grab) but look like a hairline until hovered.
     border = colors.node_border.name()
-    title_bg = colors.window.darker(106 if not colors.dark else 90).name()
+    window = colors.window.name()
+    accent = colors.accent.name()
+    title_bg = colors.window.darker(125 if colors.dark else 106).name()
     return f"""
 QDockWidget::title {{
     background: {title_bg};
@@ -198,10 +230,22 @@ QDockWidget::title {{
     border-bottom: 1px solid {border};
 }}
 QToolBar {{ spacing: 2px; padding: 2px 4px; border: none; }}
-QToolBar QToolButton {{ padding: 3px; border-radius: 4px; }}
-QMainWindow::separator {{ background: {border}; width: 1px; height: 1px; }}
-QTabBar::tab {{ padding: 4px 10px; }}
+QToolBar::separator {{ background: {border}; width: 1px; margin: 5px 4px; }}
+QMainWindow::separator {{ background: {window}; width: 5px; height: 5px; }}
+QMainWindow::separator:hover {{ background: {accent}; }}
+QSplitter::handle {{ background: {window}; }}
+QSplitter::handle:hover {{ background: {accent}; }}
+QSplitter::handle:horizontal {{ width: 5px; }}
+QSplitter::handle:vertical {{ height: 5px; }}
 """
+
+
+def _font() -> QFont:
+    """The desktop's UI font, at least MIN_FONT_POINTS on Linux."""
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont)
+    if sys.platform.startswith("linux") and 0 < font.pointSizeF() < MIN_FONT_POINTS:
+        font.setPointSizeF(MIN_FONT_POINTS)
+    return font
 
 
 class _Notifier(QObject):
@@ -211,7 +255,7 @@ class _Notifier(QObject):
 
 
 notifier = _Notifier()
-_state = {"mode": "system", "scheme": "light", "colors": None, "hooked": False}
+_state: dict = {"mode": "system", "scheme": "light", "colors": None, "hooked": False}
 
 
 def modes() -> tuple[str, ...]:
@@ -220,30 +264,47 @@ def modes() -> tuple[str, ...]:
 
 
 def system_scheme() -> str:
-    """The desktop's colour scheme, "light" or "dark" (light when it cannot tell)."""
+    """The desktop's colour scheme, "light" or "dark".
+
+    From the platform's colour scheme (Qt 6.5+); where the platform does not say, from the
+    lightness of the palette the application had before a theme was applied."""
     app = QGuiApplication.instance()
-    if app is not None:
-        scheme = QGuiApplication.styleHints().colorScheme()
-        if scheme == Qt.ColorScheme.Dark:
-            return "dark"
-        if scheme == Qt.ColorScheme.Light:
-            return "light"
-    return "light"
+    if app is None:
+        return "light"
+    scheme = QGuiApplication.styleHints().colorScheme()
+    if scheme == Qt.ColorScheme.Dark:
+        return "dark"
+    if scheme == Qt.ColorScheme.Light:
+        return "light"
+    native = _state.get("native_palette") or QGuiApplication.palette()
+    return "dark" if native.color(_R.Window).lightnessF() < 0.5 else "light"
 
 
 def apply_theme(app: QApplication, mode: str = "system") -> str:
     """Apply ``mode`` ("system", "light" or "dark") to ``app``; returns "light" or "dark"."""
     if mode not in MODES:
         raise ValueError(f"unknown theme {mode!r}: choose one of {', '.join(MODES)}")
-    scheme = system_scheme() if mode == "system" else mode
-    dark = scheme == "dark"
-    colors = _colors(dark)
-    _state.update(mode=mode, scheme=scheme, colors=colors)
-    app.setStyle("Fusion")
-    app.setPalette(_palette(dark))
+    if "native_palette" not in _state:  # what the platform gave, before any theme of ours
+        _state["native_palette"] = QPalette(app.palette())
+    hints = QGuiApplication.styleHints()
+    _state["mode"] = mode
+    if mode == "system":
+        hints.unsetColorScheme()
+        scheme = system_scheme()
+    else:
+        scheme = mode
+        # native title bars and dialogs follow where the platform supports it
+        hints.setColorScheme(Qt.ColorScheme.Dark if mode == "dark" else Qt.ColorScheme.Light)
+    colors = _colors(scheme == "dark")
+    _state.update(scheme=scheme, colors=colors)
+    if not _state.get("fusion"):  # once: setting a style re-polishes every widget
+        app.setStyle("Fusion")
+        _state["fusion"] = True
+    app.setPalette(palette(scheme))
+    app.setFont(_font())
     app.setStyleSheet(_stylesheet(colors))
     if not _state["hooked"]:
-        QGuiApplication.styleHints().colorSchemeChanged.connect(_on_system_scheme)
+        hints.colorSchemeChanged.connect(_on_system_scheme)
         _state["hooked"] = True
     notifier.changed.emit(scheme)
     return scheme
@@ -251,9 +312,8 @@ def apply_theme(app: QApplication, mode: str = "system") -> str:
 
 def _on_system_scheme(*_args) -> None:
     app = QApplication.instance()
-    if _state["mode"] == "system" and app is not None:
-        if system_scheme() != _state["scheme"]:
-            apply_theme(app, "system")
+    if _state["mode"] == "system" and app is not None and system_scheme() != _state["scheme"]:
+        apply_theme(app, "system")
 
 
 def current() -> str:
