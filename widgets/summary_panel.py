@@ -33,12 +33,12 @@ COLUMNS = ("Layer", "Kind", "Output shape", "Params", "MACs")
 NUMERIC = {3, 4}
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 BATCH = "N"  # the batch dimension, as ``ember-studio summary`` shows it
-# the footer: (caption, the line of core.model.summary's totals it shows)
+# the footer: (caption, the key of core.model.summary.summary_totals it shows, format)
 TOTALS = (
-    ("Total params", "Total params"),
-    ("Trainable params", "Trainable params"),
-    ("MACs per sample", "MACs per sample"),
-    ("Estimated size", "Estimated total size (MB, per sample)"),
+    ("Total params", "params", lambda n: f"{n:,}"),
+    ("Trainable params", "trainable", lambda n: f"{n:,}"),
+    ("MACs per sample", "macs", summary.with_human),
+    ("Estimated size", "total_bytes", lambda n: f"{n / 1e6:.2f} MB"),
 )
 
 
@@ -54,16 +54,6 @@ def shape_cell(shape: tuple[int, ...] | None) -> str:
     if shape is None:
         return summary.UNKNOWN
     return "[" + ", ".join([BATCH, *map(str, shape)]) + "]"
-
-
-def totals(rows: list[dict]) -> dict[str, str]:
-    """The summary's total lines as {label: value} (e.g. "Total params": "1,234")."""
-    counts, memory = summary._totals(rows, None)  # the CLI's own totals, one source of truth
-    out = {}
-    for line in (*counts, *memory):
-        label, _, value = line.partition(": ")
-        out[label] = value
-    return out
 
 
 class SummaryModel(QAbstractTableModel):
@@ -211,7 +201,7 @@ class SummaryPanel(QWidget):
         bar.setSpacing(24)
         self.total_labels: dict[str, QLabel] = {}
         self.caption_labels: list[QLabel] = []
-        for caption, key in TOTALS:
+        for caption, key, _ in TOTALS:
             block = QVBoxLayout()
             block.setSpacing(0)
             cap = QLabel(caption)
@@ -219,7 +209,7 @@ class SummaryPanel(QWidget):
             small.setPointSizeF(max(6.0, small.pointSizeF() * 0.85))
             cap.setFont(small)
             value = QLabel("0")
-            value.setObjectName(f"total_{key.split(' (')[0].replace(' ', '_').lower()}")
+            value.setObjectName(f"total_{key}")
             bold = QFont(numbers)
             bold.setWeight(QFont.Weight.DemiBold)
             value.setFont(bold)
@@ -227,7 +217,7 @@ class SummaryPanel(QWidget):
             block.addWidget(cap)
             block.addWidget(value)
             bar.addLayout(block)
-            self.total_labels[key] = value
+            self.total_labels[caption] = value
             self.caption_labels.append(cap)
         bar.addStretch(1)
         self.note = QLabel()
@@ -264,21 +254,16 @@ class SummaryPanel(QWidget):
         self.model.set_rows(rows, groups)
         self._show_totals(rows)
 
-    def total_text(self, key: str) -> str:
-        """The footer's value for a totals line of core.model.summary (e.g. "Total params")."""
-        return self.total_labels[key].text()
+    def total_text(self, caption: str) -> str:
+        """The footer's value under ``caption`` (e.g. "Total params")."""
+        return self.total_labels[caption].text()
 
     # -- internals ------------------------------------------------------------------------
     def _show_totals(self, rows: list[dict]) -> None:
-        values = totals(rows)
-        for key, label in self.total_labels.items():
-            full = values.get(key, "")
-            text = full.split(" (+ ")[0]  # the unknown-shape note goes to the line below
-            if key.startswith("Estimated"):
-                text = f"{text} MB"
-            label.setText(text)
-            label.setToolTip(f"{key}: {full}")
-        unknown = sum(r["shape"] is None for r in rows)
+        values = summary.summary_totals(rows)
+        for caption, key, show in TOTALS:
+            self.total_labels[caption].setText(show(values[key]))
+        unknown = values["unknown"]
         self.note.setText(
             f"{unknown} layer{'' if unknown == 1 else 's'} of unknown shape not counted"
             if unknown

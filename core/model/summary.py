@@ -116,23 +116,15 @@ def summary_text(
 
 
 # -- totals ------------------------------------------------------------------------------
-def _totals(rows: list[dict], batch_size: int | None) -> tuple[list[str], list[str]]:
-    """The count lines (parameters, MACs) and the memory estimate lines."""
+def summary_totals(rows: list[dict], batch_size: int | None = None) -> dict[str, int]:
+    """The totals of :func:`summary_rows` as numbers: ``params``, ``trainable``,
+    ``non_trainable``, ``macs`` (per sample), ``unknown`` (layers of unknown shape, not
+    counted), and the memory estimate in bytes for one sample or ``batch_size`` samples:
+    ``input_bytes``, ``activation_bytes`` (forward), ``pass_bytes`` (forward and backward),
+    ``param_bytes`` (float32) and ``total_bytes``."""
     known = [r for r in rows if r["shape"] is not None]
-    unknown = len(rows) - len(known)
     params = sum(r["params"] for r in known)
     trainable = sum(r["params"] for r in known if r["trainable"])
-    macs = sum(r["macs"] for r in known)
-    suffix = f" (+ {unknown} layer(s) of unknown shape)" if unknown else ""
-    lines = [
-        f"Total params: {params:,}{suffix}",
-        f"Trainable params: {trainable:,}",
-        f"Non-trainable params: {params - trainable:,}",
-        f"MACs per sample: {_with_human(macs)}{suffix}",
-    ]
-    if batch_size is not None:
-        lines.append(f"MACs per batch of {batch_size}: {macs * batch_size:,}")
-
     input_bytes = activation_bytes = 0
     for r in known:
         entry = catalog.get(r["kind"])
@@ -142,15 +134,40 @@ def _totals(rows: list[dict], batch_size: int | None) -> tuple[list[str], list[s
         elif not entry.is_output:  # an Output is its input, not a new tensor
             activation_bytes += size
     n = 1 if batch_size is None else batch_size
-    per = "per sample" if batch_size is None else f"batch of {batch_size}"
     param_bytes = params * 4  # float32
-    total = input_bytes * n + 2 * activation_bytes * n + param_bytes
+    return {
+        "params": params,
+        "trainable": trainable,
+        "non_trainable": params - trainable,
+        "macs": sum(r["macs"] for r in known),
+        "unknown": len(rows) - len(known),
+        "input_bytes": input_bytes * n,
+        "activation_bytes": activation_bytes * n,
+        "pass_bytes": 2 * activation_bytes * n,
+        "param_bytes": param_bytes,
+        "total_bytes": input_bytes * n + 2 * activation_bytes * n + param_bytes,
+    }
+
+
+def _totals(rows: list[dict], batch_size: int | None) -> tuple[list[str], list[str]]:
+    """The count lines (parameters, MACs) and the memory estimate lines."""
+    t = summary_totals(rows, batch_size)
+    suffix = f" (+ {t['unknown']} layer(s) of unknown shape)" if t["unknown"] else ""
+    lines = [
+        f"Total params: {t['params']:,}{suffix}",
+        f"Trainable params: {t['trainable']:,}",
+        f"Non-trainable params: {t['non_trainable']:,}",
+        f"MACs per sample: {with_human(t['macs'])}{suffix}",
+    ]
+    if batch_size is not None:
+        lines.append(f"MACs per batch of {batch_size}: {t['macs'] * batch_size:,}")
+    per = "per sample" if batch_size is None else f"batch of {batch_size}"
     memory = [
-        f"Input size (MB, {per}): {input_bytes * n / _MB:.2f}",
-        f"Forward activations (MB, {per}): {activation_bytes * n / _MB:.2f}",
-        f"Forward/backward pass size (MB, {per}): {2 * activation_bytes * n / _MB:.2f}",
-        f"Params size (MB, float32): {param_bytes / _MB:.2f}",
-        f"Estimated total size (MB, {per}): {total / _MB:.2f}",
+        f"Input size (MB, {per}): {t['input_bytes'] / _MB:.2f}",
+        f"Forward activations (MB, {per}): {t['activation_bytes'] / _MB:.2f}",
+        f"Forward/backward pass size (MB, {per}): {t['pass_bytes'] / _MB:.2f}",
+        f"Params size (MB, float32): {t['param_bytes'] / _MB:.2f}",
+        f"Estimated total size (MB, {per}): {t['total_bytes'] / _MB:.2f}",
     ]
     return lines, memory
 
@@ -184,7 +201,7 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_CELL else text[: _MAX_CELL - 3].rstrip() + "..."
 
 
-def _with_human(n: int) -> str:
+def with_human(n: int) -> str:
     """``1,234,567 (1.23 M)``; small numbers alone."""
     for unit, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
         if n >= scale:

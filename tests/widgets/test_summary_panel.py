@@ -88,7 +88,7 @@ def test_totals_match_the_inference_and_the_cli_summary(panel, doc):
     assert panel.total_text("Trainable params") == f"{trainable:,}"
     assert panel.total_text("MACs per sample").startswith(f"{inf.total_macs:,}")
     text = summary_text(doc, inf)
-    size = panel.total_text("Estimated total size (MB, per sample)")
+    size = panel.total_text("Estimated size")
     assert size.endswith(" MB")
     assert f"Estimated total size (MB, per sample): {size[:-3]}" in text
     assert not panel.note.isVisible()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from core.model import Document
+from core.model import Document, serialize
 from core.model.build import build
 from core.model.inference import infer
 from core.model.summary import summary_rows, summary_text
 from tests.core.model.helpers import chain
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "resources" / "examples"
 
 
 def cnn() -> Document:
@@ -153,3 +156,21 @@ def test_long_names_are_shortened():
     doc.rename_node("conv1", "A very long and descriptive name for the first convolution")
     row = next(line for line in summary_text(doc).split("\n") if " conv1 " in line)
     assert "A very long and descriptive name for..." in row
+
+
+def test_summary_totals_are_the_numbers_behind_the_text():
+    from core.model.summary import summary_totals
+
+    doc = serialize.load(EXAMPLES / "cnn_digits.ember.json")
+    inf = infer(doc)
+    rows = summary_rows(doc, inf)
+    one = summary_totals(rows)
+    eight = summary_totals(rows, batch_size=8)
+    assert one["params"] == inf.total_params == one["trainable"] + one["non_trainable"]
+    assert one["macs"] == inf.total_macs and one["unknown"] == 0
+    assert eight["activation_bytes"] == 8 * one["activation_bytes"] > 0
+    assert eight["param_bytes"] == one["param_bytes"] == 4 * inf.total_params
+    assert one["total_bytes"] == (one["input_bytes"] + one["pass_bytes"] + one["param_bytes"])
+    text = summary_text(doc, inf)
+    assert f"Total params: {one['params']:,}" in text
+    assert f"Estimated total size (MB, per sample): {one['total_bytes'] / 1e6:.2f}" in text
