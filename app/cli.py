@@ -40,7 +40,11 @@ class CLIError(Exception):
 
 # -- parser ------------------------------------------------------------------------------
 _EPILOG = """\
-Without a command, Ember Studio's window opens.
+Without a command, Ember Studio's window opens:
+  ember-studio [PROJECT]                    open the app (on PROJECT, if given)
+  ember-studio --screenshot OUT.png [PROJECT] [--theme light|dark] [--size WxH]
+                                            [--select NODE_ID]
+                                            render the window offscreen to a PNG and exit
 Run 'ember-studio COMMAND --help' for a command's options and examples.
 """
 
