@@ -110,6 +110,13 @@ def setup_application(qt_args: Sequence[str] = (), theme_mode: str | None = None
     return qapp
 
 
+def _quiet_offscreen(mode, context, message: str) -> None:
+    """Qt's messages for a screenshot, less the offscreen plugin's noise about what it
+    cannot do (it says so once per window it shows)."""
+    if "does not support propagateSizeHints" not in message:
+        print(message, file=sys.stderr)
+
+
 def run_gui(qt_args: Sequence[str], project: str | None = None, theme_mode: str | None = None):
     """Open the main window (and ``project``) and return the Qt event loop's exit code."""
     qapp = setup_application(qt_args, theme_mode)
@@ -153,7 +160,9 @@ def screenshot(
     if "-platform" not in qt_args and not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     setup_application(qt_args, theme_mode)
-    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtCore import QEventLoop, QTimer, qInstallMessageHandler
+
+    qInstallMessageHandler(_quiet_offscreen)
 
     from app.main_window import MainWindow
 
@@ -171,7 +180,7 @@ def screenshot(
             QTimer.singleShot(0, loop.quit)
         loop.exec()  # show, lay out, and (with a project) infer once
         if project is not None:
-            window.view.zoom_fit()
+            window.view.show_start()
         if select is not None:
             window.scene.select_ids([select])
         for _ in range(3):  # let the views lay out what the inference changed

@@ -17,6 +17,7 @@ MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
 ZOOM_STEP = 1.25  # zoom_in / zoom_out
 FIT_MARGIN = 40.0  # view pixels around the nodes after zoom_fit
 FIT_MAX = 1.0  # zoom_fit never enlarges a small graph past 100 %
+READABLE_ZOOM = 0.6  # below this the cards' text is too small to read (show_start)
 MAJOR_EVERY = 5  # a major grid line every 5 grid cells
 MIN_GRID_PIXELS = 7.0  # grid lines closer than this on screen are not drawn
 FADE_PIXELS = 60.0  # major grid lines closer than this on screen are drawn fainter
@@ -90,12 +91,7 @@ class CanvasView(QGraphicsView):
 
     def zoom_fit(self) -> None:
         """Show every node, with a margin; an empty canvas goes back to 100 % at the origin."""
-        scene = self.scene()
-        rect = QRectF()
-        if scene is not None:
-            for item in scene.items():
-                if item.parentItem() is None and item.isVisible():
-                    rect = rect.united(item.sceneBoundingRect())
+        rect = self._nodes_rect()
         if rect.isEmpty():
             self.setTransform(QTransform())
             self.centerOn(0.0, 0.0)
@@ -108,6 +104,29 @@ class CanvasView(QGraphicsView):
         self.setTransform(QTransform.fromScale(factor, factor))
         self.centerOn(rect.center())
         self.zoom_changed.emit(factor)
+
+    def show_start(self, readable: float = READABLE_ZOOM) -> None:
+        """Fit every node in view; when that would shrink the cards below ``readable``
+        zoom (a long chain of layers), show the graph's beginning (its left end, centred
+        vertically) at that zoom instead. Used when a project opens."""
+        self.zoom_fit()
+        if self.zoom() >= readable:
+            return
+        rect = self._nodes_rect()
+        self.setTransform(QTransform.fromScale(readable, readable))
+        view = self.viewport().rect()
+        half_width = (view.width() / 2 - FIT_MARGIN) / readable
+        self.centerOn(QPointF(rect.left() + half_width, rect.center().y()))
+        self.zoom_changed.emit(readable)
+
+    def _nodes_rect(self) -> QRectF:
+        rect = QRectF()
+        scene = self.scene()
+        if scene is not None:
+            for item in scene.items():
+                if item.parentItem() is None and item.isVisible():
+                    rect = rect.united(item.sceneBoundingRect())
+        return rect
 
     def _keep(self, scene_pos: QPointF, view_pos: QPoint) -> None:
         """Scroll so that ``scene_pos`` shows at ``view_pos``."""
