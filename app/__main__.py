@@ -123,9 +123,39 @@ def run_gui(qt_args: Sequence[str], project: str | None = None, theme_mode: str 
     from app.main_window import MainWindow
 
     window = MainWindow()
+    sys.excepthook = _report_internal_error(window)
     window.show()
     window.start(project)
     return qapp.exec()
+
+
+def _report_internal_error(window):
+    """An excepthook for the GUI: the traceback goes to stderr, and a dialog tells the user
+    that something failed inside Ember Studio (a bug), and that the project is safe."""
+    import traceback
+
+    from PySide6.QtWidgets import QMessageBox
+
+    showing = []
+
+    def hook(kind, error, tb) -> None:
+        traceback.print_exception(kind, error, tb, file=sys.stderr)
+        if showing or issubclass(kind, KeyboardInterrupt):
+            return
+        showing.append(True)
+        try:
+            QMessageBox.critical(
+                window,
+                "Internal Error",
+                f"Something failed inside Ember Studio: {kind.__name__}: {error}\n\n"
+                "This is a bug in Ember Studio, not in your model. Unsaved changes are kept "
+                "in the recovery file; save your work, and restart if something looks wrong. "
+                "The full report is in the terminal.",
+            )
+        finally:
+            showing.clear()
+
+    return hook
 
 
 def screenshot(
