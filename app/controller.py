@@ -229,6 +229,38 @@ class DocumentController(QObject):
 
         return self._push_macro(text, build)
 
+    def reroute(self, old_edge: Edge, src: str, src_port: str, dst: str, dst_port: str) -> bool:
+        """Move a wire: take ``old_edge`` out and wire ``src.src_port`` to
+        ``dst.dst_port`` instead, replacing a wire already into that input; one undo step
+        (undo puts every wire back at its place). Refused as a whole, with the reason."""
+        doc = self.document
+        edge = Edge(src, dst, src_port, dst_port)
+        there = isinstance(old_edge, Edge) and doc.edge_into(old_edge.dst, old_edge.dst_port)
+        if there != old_edge:
+            return self._refuse(f"cannot re-route: there is no wire {edge_label(doc, old_edge)}")
+        if edge == old_edge:
+            return True
+        taken = doc.edge_into(dst, dst_port)
+        if taken == old_edge:  # the same input, another source: nothing else to replace
+            taken = None
+        text = f"Re-route {edge_label(doc, old_edge)} to {edge_label(doc, edge)}"
+        if taken is not None and taken != edge:
+            text += f" (replacing {node_label(doc, taken.src)})"
+
+        def build(macro: MacroCommand) -> None:
+            macro.run(DisconnectCommand(doc, old_edge))
+            if taken == edge:
+                return  # that wire is there already: re-routing just removes the old one
+            # asked after the old wire is out: only the wiring as it will be counts
+            reason = doc.connection_problem(edge, replace=True)
+            if reason:
+                raise DocumentError(f"cannot connect {edge_label(doc, edge)}: {reason}")
+            if taken is not None:
+                macro.run(DisconnectCommand(doc, taken))
+            macro.run(ConnectCommand(doc, edge))
+
+        return self._push_macro(text, build)
+
     def disconnect(self, edge: Edge) -> bool:
         return self._push_new(lambda: DisconnectCommand(self.document, edge))
 

@@ -362,11 +362,17 @@ class MainWindow(QMainWindow):
         s = self.scene
         s.kind_dropped.connect(lambda kind, pos: c.add_node(kind, tuple(pos)))
         s.connect_requested.connect(c.connect)
+        s.reroute_requested.connect(c.reroute)
         s.move_requested.connect(c.move_nodes)
         s.delete_requested.connect(lambda ids, edges: c.remove(ids, edges))
         s.connection_refused.connect(self.show_message)
         s.selection_ids_changed.connect(self._on_selection_ids)
-        s.selectionChanged.connect(self._update_actions)
+        # Qt signals selectionChanged once per item (300 for a Select All): update once
+        self._actions_timer = QTimer(self)
+        self._actions_timer.setSingleShot(True)
+        self._actions_timer.setInterval(0)
+        self._actions_timer.timeout.connect(self._update_actions)
+        s.selectionChanged.connect(self._actions_timer.start)
         s.context_menu_requested.connect(self._show_context_menu)
         s.node_activated.connect(self._on_node_activated)
         self.view.files_dropped.connect(self._on_files_dropped)
@@ -528,8 +534,8 @@ class MainWindow(QMainWindow):
         self.show_editor()
         self.scene.clearSelection()
         self.inspector.set_node(None)
-        QTimer.singleShot(0, self.view.zoom_fit)  # once the view has its final size
-        self.view.zoom_fit()
+        QTimer.singleShot(0, self.view.show_start)  # once the view has its final size
+        self.view.show_start()
 
     def save(self) -> bool:
         """Save to the project's file (Save As when it has none); False when not saved."""

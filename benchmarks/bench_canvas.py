@@ -324,8 +324,9 @@ def drag_step_time(app, view, scene, nodes, repeats, shown) -> float:
 
 
 def wire_start_time(view, scene, node_id, repeats, shown, center=True) -> float:
-    """Median ms of pressing on an output port: every port of the document is tested with
-    ``connection_problem`` and highlighted (the release right there cancels, untimed)."""
+    """Median ms of pressing on an output port: the ports on screen are tested (one
+    ``Document.connection_checker`` per drag) and highlighted, the others right after, in
+    the event loop's next turns (the release right there cancels, untimed)."""
     port = scene.item_for_node(node_id).outputs["out"]
     if center:
         view.centerOn(port.scenePos())

@@ -156,6 +156,7 @@ class Document:
         self._edges: list[Edge] = []
         self._into: dict[tuple[str, str], Edge] = {}  # (dst, dst_port) -> edge
         self._succ: dict[str, list[str]] | None = None  # successor ids, built on demand
+        self._wiring = 0  # grows with every change of the edges (connection_checker)
         # default ids/names: numbers below the hint are known to be taken (until a removal
         # or a rename), so adding the n-th Linear does not count from 1 again
         self._hints: dict[str, int] = {}
@@ -270,9 +271,60 @@ class Document:
         into = {} if replace else self._into
         reason = _edge_problem(edge, self._nodes, into)
         if reason is None and self._reaches(edge.dst, edge.src):
-            src, dst = self._nodes[edge.src], self._nodes[edge.dst]
-            reason = f"it would make a cycle ({dst.name!r} already feeds {src.name!r})"
+            reason = self._cycle_reason(edge)
         return reason
+
+    def connection_checker(
+        self, *, src: str | None = None, dst: str | None = None, replace: bool = False
+    ) -> Callable[[Edge], str | None]:
+        """``connection_problem`` for many edges that share one end (a wire drag's
+        candidates), walking the graph once instead of once per edge.
+
+        Give the shared end: ``src`` (every edge leaves that node) or ``dst`` (every edge
+        enters it). The returned ``problem(edge)`` gives exactly
+        ``connection_problem(edge, replace=replace)``: an edge without that end, or any
+        edge after the wiring changed, is simply asked the slow way.
+        """
+        if (src is None) == (dst is None):
+            raise DocumentError("connection_checker needs one shared end: src or dst")
+        wiring = self._wiring
+        # a new edge a -> b closes a cycle exactly when b already reaches a: with src
+        # fixed, the dst candidates that do are src's ancestors; with dst fixed, the src
+        # candidates that do are dst's descendants
+        closing = self.ancestors(src) if src is not None else self.descendants(dst)
+
+        def problem(edge: Edge) -> str | None:
+            shared = (
+                isinstance(edge, Edge)
+                and (edge.src == src if src is not None else edge.dst == dst)
+                and self._wiring == wiring
+            )
+            if not shared:
+                return self.connection_problem(edge, replace=replace)
+            into = {} if replace else self._into
+            reason = _edge_problem(edge, self._nodes, into)
+            if reason is None and (edge.dst if src is not None else edge.src) in closing:
+                reason = self._cycle_reason(edge)
+            return reason
+
+        return problem
+
+    def ancestors(self, node_id: str) -> set[str]:
+        """Ids of the nodes with a path of edges into ``node_id`` (not the node itself,
+        the graph being acyclic); one walk of the graph."""
+        self.node(node_id)
+        pred: dict[str, list[str]] = {}
+        for e in self._edges:
+            pred.setdefault(e.dst, []).append(e.src)
+        return _walk(pred, node_id)
+
+    def descendants(self, node_id: str) -> set[str]:
+        """Ids of the nodes a path of edges leads to from ``node_id`` (not the node
+        itself); one walk of the graph."""
+        self.node(node_id)
+        if self._succ is None:
+            self._succ = _successors(self._edges)
+        return _walk(self._succ, node_id)
 
     # -- node changes ------------------------------------------------------------------
     def add_node(
@@ -329,6 +381,7 @@ class Document:
             self._edges = [e for e in self._edges if e.src not in gone and e.dst not in gone]
             self._into = {(e.dst, e.dst_port): e for e in self._edges}
             self._succ = None
+            self._wiring += 1
             for _, e in edges:
                 emit(self.edge_removed, e)
         self._nodes = {k: n for k, n in self._nodes.items() if k not in gone}
@@ -427,6 +480,7 @@ class Document:
         else:
             self._edges.append(edge)
         self._into[(dst, dst_port)] = edge
+        self._wiring += 1
         if self._succ is not None:
             self._succ.setdefault(src, []).append(dst)
         emit = _Emitter()
@@ -441,6 +495,7 @@ class Document:
         self._edges.remove(edge)
         del self._into[(edge.dst, edge.dst_port)]
         self._succ = None
+        self._wiring += 1
         emit = _Emitter()
         emit(self.edge_removed, edge)
         emit.finish(self.changed)
@@ -492,6 +547,7 @@ class Document:
         self._edges = []
         self._into = {}
         self._succ = None
+        self._wiring += 1
         self._hints.clear()
         self._sections = _default_sections()
         emit = _Emitter()
@@ -506,6 +562,7 @@ class Document:
         self._edges = list(other._edges)
         self._into = dict(other._into)
         self._succ = None
+        self._wiring += 1
         self._hints.clear()
         self._sections = {k: _copy_section(v) for k, v in other._sections.items()}
         emit = _Emitter()
@@ -665,6 +722,7 @@ class Document:
         for _, node in checked:
             emit(self.node_added, node)
         self._edges, self._into, self._succ = all_edges, into, None
+        self._wiring += 1
         for _, e in edges:
             emit(self.edge_added, e)
         emit.finish(self.changed)
@@ -675,6 +733,10 @@ class Document:
         if self._succ is None:
             self._succ = _successors(self._edges)
         return _search(self._succ, start, goal)
+
+    def _cycle_reason(self, edge: Edge) -> str:
+        src, dst = self._nodes[edge.src], self._nodes[edge.dst]
+        return f"it would make a cycle ({dst.name!r} already feeds {src.name!r})"
 
     def _check_ports_kept(self, node: Node, ports: tuple[str, ...]) -> None:
         lost = [e for e in self._edges if e.dst == node.id and e.dst_port not in ports]
@@ -852,6 +914,17 @@ def _search(succ: Mapping[str, list[str]], start: str, goal: str) -> bool:
                 seen.add(m)
                 stack.append(m)
     return False
+
+
+def _walk(links: Mapping[str, list[str]], start: str) -> set[str]:
+    """Ids reached from ``start`` along ``links`` (without ``start`` unless on a cycle)."""
+    stack, seen = [start], set()
+    while stack:
+        for m in links.get(stack.pop(), ()):
+            if m not in seen:
+                seen.add(m)
+                stack.append(m)
+    return seen
 
 
 def _cycle_message(nodes: Mapping[str, Node], edges: list[Edge], added: list[Edge]) -> str:

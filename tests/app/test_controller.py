@@ -217,6 +217,101 @@ def test_replacing_still_refuses_a_cycle(c):
     assert snapshot(c.document) == before
 
 
+def two_outputs(c: DocumentController) -> tuple[str, str, str, str, str]:
+    """Input -> Linear -> ReLU -> Output 1, and a free Output 2; wires added in that order."""
+    x, fc, relu = chain(c)
+    out1 = c.add_node("Output", (720.0, 0.0), connect_from=(relu, "out"))
+    out2 = c.add_node("Output", (720.0, 200.0))
+    return x, fc, relu, out1, out2
+
+
+def test_reroute_is_one_step_and_undo_puts_the_old_wire_back_at_its_place(c):
+    x, fc, relu, out1, out2 = two_outputs(c)
+    old = Edge(fc, relu)  # the middle wire: its place in the edge order matters
+    before = snapshot(c.document)
+    count = c.undo_stack.count()
+    assert c.reroute(old, fc, "out", out2, "in")
+    assert c.undo_stack.count() == count + 1
+    assert c.document.edges == [Edge(x, fc), Edge(relu, out1), Edge(fc, out2)]
+    assert texts(c)[-1] == "Re-route Linear 1 → ReLU 1 to Linear 1 → Output 2"
+    after = snapshot(c.document)
+    c.undo_stack.undo()
+    assert c.document.edges == [Edge(x, fc), Edge(fc, relu), Edge(relu, out1)]
+    assert snapshot(c.document) == before
+    c.undo_stack.redo()
+    assert snapshot(c.document) == after
+    assert c.messages == []
+
+
+def test_reroute_onto_a_taken_input_replaces_its_wire_in_the_same_step(c):
+    x, fc, relu, out1, out2 = two_outputs(c)
+    before = snapshot(c.document)
+    count = c.undo_stack.count()
+    # Linear -> ReLU moves onto Output 1's input: ReLU -> Output 1 goes in the same step
+    assert c.reroute(Edge(fc, relu), fc, "out", out1, "in")
+    assert c.undo_stack.count() == count + 1
+    assert c.document.edges == [Edge(x, fc), Edge(fc, out1)]
+    assert texts(c)[-1].endswith("(replacing ReLU 1)")
+    undo_redo(c, before, snapshot(c.document))
+
+
+def test_reroute_to_the_same_input_from_another_source_and_onto_its_own_copy(c):
+    x, fc, relu, out1, out2 = two_outputs(c)
+    before = snapshot(c.document)
+    assert c.reroute(Edge(relu, out1), fc, "out", out1, "in")  # the same input, new source
+    assert c.document.edge_into(out1, "in") == Edge(fc, out1)
+    undo_redo(c, before, snapshot(c.document))
+    c.undo_stack.undo()
+    assert c.connect(relu, "out", out2, "in")
+    before = snapshot(c.document)
+    # re-routing onto a wire that is there already just takes the old one out
+    assert c.reroute(Edge(relu, out1), relu, "out", out2, "in")
+    assert Edge(relu, out1) not in c.document.edges
+    assert c.document.edge_into(out2, "in") == Edge(relu, out2)
+    undo_redo(c, before, snapshot(c.document))
+    count = c.undo_stack.count()
+    assert c.reroute(Edge(relu, out2), relu, "out", out2, "in")  # where it is: nothing
+    assert c.undo_stack.count() == count
+
+
+def test_reroute_counts_the_wiring_without_the_old_wire(c):
+    x, fc, relu, out1, out2 = two_outputs(c)
+    # ReLU -> Linear closes a loop while Linear -> ReLU is there; moving that very wire
+    # opens it (ReLU's input is then free), replacing the Input's wire into Linear
+    assert c.connect(relu, "out", fc, "in") is False
+    before = snapshot(c.document)
+    assert c.reroute(Edge(fc, relu), relu, "out", fc, "in")
+    assert c.document.edges == [Edge(relu, out1), Edge(relu, fc)]
+    undo_redo(c, before, snapshot(c.document))
+
+
+def test_a_refused_reroute_changes_nothing_and_says_why(c):
+    x, fc, relu, out1, out2 = two_outputs(c)
+    before = snapshot(c.document)
+    count = c.undo_stack.count()
+    # Linear -> ReLU moved to feed the Input, which takes no input
+    assert c.reroute(Edge(fc, relu), fc, "out", x, "in") is False
+    assert "takes no input" in c.messages[-1]
+    assert c.messages[-1].startswith("Cannot connect Linear 1")
+    # a wire that is not there (any more)
+    assert c.reroute(Edge(x, relu), x, "out", out2, "in") is False
+    assert c.messages[-1] == "Cannot re-route: there is no wire Input 1 → ReLU 1"
+    assert c.reroute("nonsense", x, "out", out2, "in") is False
+    assert snapshot(c.document) == before
+    assert c.undo_stack.count() == count
+
+
+def test_the_window_hands_a_canvas_reroute_to_the_controller(window, qtbot):
+    c = window.controller
+    x, fc, relu, out1, out2 = two_outputs(c)
+    count = c.undo_stack.count()
+    window.scene.reroute_requested.emit(Edge(relu, out1), relu, "out", out2, "in")
+    assert c.document.edges == [Edge(x, fc), Edge(fc, relu), Edge(relu, out2)]
+    assert c.undo_stack.count() == count + 1
+    c.undo_stack.undo()
+    assert c.document.edges[-1] == Edge(relu, out1)
+
+
 # -- layout ----------------------------------------------------------------------------
 def test_auto_layout_is_one_step(c):
     x, fc, relu = chain(c)

@@ -377,7 +377,6 @@ def test_dragging_back_from_a_free_input_finds_outputs(canvas, qtbot):
 def test_dragging_a_connected_input_detaches_the_wire(canvas, qtbot):
     doc, scene, view = canvas.doc, canvas.scene, canvas.view
     a, b, c = chain(doc)
-    d = doc.add_node("Output", position=(480, 160)).id
     show_all(view)
     edge = Edge(b, c)
     start = port_pos(scene, c, "in", True)
@@ -389,13 +388,118 @@ def test_dragging_a_connected_input_detaches_the_wire(canvas, qtbot):
     assert blocker.args == [[], [edge]]
     assert scene.edge_item(edge).isVisible()  # until the app removes it
 
-    # re-route to another input: the app connects, then the old wire is deleted
-    scene.connect_requested.connect(lambda s, sp, t, tp: doc.connect(s, t, sp, tp))
-    scene.delete_requested.connect(lambda ids, edges: [doc.disconnect(e) for e in edges])
-    with qtbot.waitSignal(scene.delete_requested):
-        drag(view, [start, port_pos(scene, d, "in", True)])
+
+def reroute_in_the_document(doc: Document):
+    """A stand-in for the app: a re-route request moves the wire in the document."""
+
+    def reroute(old, src, src_port, dst, dst_port):
+        doc.disconnect(old)
+        taken = doc.edge_into(dst, dst_port)
+        if taken is not None:
+            doc.disconnect(taken)
+        doc.connect(src, dst, src_port, dst_port)
+
+    return reroute
+
+
+def test_dropping_a_detached_wire_on_another_input_requests_one_reroute(canvas, qtbot):
+    doc, scene, view = canvas.doc, canvas.scene, canvas.view
+    a, b, c = chain(doc)
+    d = doc.add_node("Output", position=(480, 160)).id
+    show_all(view)
+    edge = Edge(b, c)
+    scene.reroute_requested.connect(reroute_in_the_document(doc))
+    start = port_pos(scene, c, "in", True)
+    with (
+        qtbot.waitSignal(scene.reroute_requested) as blocker,
+        qtbot.assertNotEmitted(scene.connect_requested),
+        qtbot.assertNotEmitted(scene.delete_requested),
+    ):
+        drag(view, [start, start + QPointF(-20, 80), port_pos(scene, d, "in", True)])
+    assert blocker.args == [edge, b, "out", d, "in"]
     assert doc.edges == [Edge(a, b), Edge(b, d)]
-    assert scene.edge_item(edge) is None and scene.edge_item(Edge(b, d)) is not None
+    assert scene.edge_item(edge) is None and scene.edge_item(Edge(b, d)).isVisible()
+    assert not scene.is_dragging_wire()
+
+
+def test_a_detached_wire_dropped_on_a_taken_input_asks_to_reroute_onto_it(canvas, qtbot):
+    doc, scene, view = canvas.doc, canvas.scene, canvas.view
+    a = doc.add_node("Input", params={"shape": [4]}, position=(0, 0)).id
+    a2 = doc.add_node("Input", params={"shape": [4]}, position=(0, 200)).id
+    fc = doc.add_node("Linear", position=(240, 0)).id
+    fc2 = doc.add_node("Linear", position=(240, 200)).id
+    doc.connect(a, fc)
+    doc.connect(a2, fc2)
+    show_all(view)
+    start = port_pos(scene, fc, "in", True)
+    mouse(view, "press", start)
+    end = port_pos(scene, fc2, "in", True)
+    mouse(view, "move", end, buttons=LEFT)
+    assert scene.item_for_node(fc2).inputs["in"].state == OK  # taken, but replaceable
+    with (
+        qtbot.waitSignal(scene.reroute_requested) as blocker,
+        qtbot.assertNotEmitted(scene.connect_requested),
+    ):
+        mouse(view, "release", end)
+    assert blocker.args == [Edge(a, fc), a, "out", fc2, "in"]
+    assert doc.edges == [Edge(a, fc), Edge(a2, fc2)]  # the scene only asks
+    assert scene.edge_item(Edge(a, fc)).isVisible()
+
+
+def test_a_detached_wire_dropped_where_it_would_loop_is_refused(canvas, qtbot):
+    doc, scene, view = canvas.doc, canvas.scene, canvas.view
+    a = doc.add_node("Input", params={"shape": [4]}, position=(0, 0)).id
+    fc = doc.add_node("Linear", position=(240, 0)).id
+    relu = doc.add_node("ReLU", position=(480, 0)).id
+    tail = doc.add_node("ReLU", position=(720, 0)).id
+    for src, dst in ((a, fc), (fc, relu), (relu, tail)):
+        doc.connect(src, dst)
+    show_all(view)
+    # relu -> tail comes off tail; relu's output into Linear (upstream of relu) would loop
+    edge = Edge(relu, tail)
+    start, end = port_pos(scene, tail, "in", True), port_pos(scene, fc, "in", True)
+    with (
+        qtbot.waitSignal(scene.connection_refused) as blocker,
+        qtbot.assertNotEmitted(scene.reroute_requested),
+    ):
+        drag(view, [start, start + QPointF(-20, 60), end])
+    assert "cycle" in blocker.args[0]
+    assert scene.edge_item(edge).isVisible()
+    assert doc.edges == [Edge(a, fc), Edge(fc, relu), edge]
+
+
+def test_starting_a_wire_walks_the_graph_once(canvas, qtbot, monkeypatch):
+    doc, scene, view = canvas.doc, canvas.scene, canvas.view
+    src = doc.add_node("Input", params={"shape": [4]}, position=(0, 0)).id
+    ids = [src]
+    for i in range(12):
+        ids.append(doc.add_node("ReLU", position=(200 * (i + 1), 0)).id)
+        doc.connect(ids[-2], ids[-1])
+    view.zoom_fit()
+    calls = {"reaches": 0, "walks": 0}
+    reaches, ancestors = Document._reaches, Document.ancestors
+
+    def count(key, method):
+        def counted(self, *args):
+            calls[key] += 1
+            return method(self, *args)
+
+        return counted
+
+    monkeypatch.setattr(Document, "_reaches", count("reaches", reaches))
+    monkeypatch.setattr(Document, "ancestors", count("walks", ancestors))
+    middle = ids[6]
+    start = port_pos(scene, middle, "out", False)
+    mouse(view, "press", start)
+    mouse(view, "move", start + QPointF(30, 90), buttons=LEFT)
+    ports = [p for i in scene.node_items() for p in i.ports() if p.is_input]
+    qtbot.waitUntil(lambda: all(p.state != NORMAL for p in ports))  # off-screen ones too
+    states = {p.node_id: p.state for p in ports}
+    # the nodes before it would close a loop, the ones after it can take the wire
+    assert [states[n] for n in ids[1:7]] == [BAD] * 6
+    assert [states[n] for n in ids[8:]] == [OK] * 5
+    assert calls == {"reaches": 0, "walks": 1}
+    mouse(view, "release", start + QPointF(30, 90))
 
 
 # -- selection and moving -----------------------------------------------------------------

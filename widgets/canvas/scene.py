@@ -41,6 +41,9 @@ class CanvasScene(QGraphicsScene):
     """A node-graph view of a :class:`core.model.Document` (see the module docstring)."""
 
     connect_requested = Signal(str, str, str, str)  # src, src_port, dst, dst_port
+    # a wire pulled off its input and dropped on another port: (old Edge, src, src_port,
+    # dst, dst_port) of the new wire; the app moves it in one undo step
+    reroute_requested = Signal(object, str, str, str, str)
     move_requested = Signal(dict)  # {node_id: (x, y)} after a drag ends
     delete_requested = Signal(list, list)  # node ids, [core Edge]
     kind_dropped = Signal(str, object)  # catalog kind, (x, y) scene position (snapped)
@@ -508,6 +511,10 @@ class _WireDrag:
         else:
             self.anchor = port
         self.wants_inputs = not self.anchor.is_input
+        # one walk of the graph for the whole drag: every candidate shares the anchor's end
+        # (replace=True: a wire already into an input is no problem, the app replaces it)
+        end = {"src" if self.wants_inputs else "dst": self.anchor.node_id}
+        self.check = scene.document.connection_checker(**end, replace=True)
         self.wire = WireItem(self.anchor.scenePos(), from_output=self.wants_inputs)
         scene.addItem(self.wire)
         self.target: PortItem | None = None
@@ -535,8 +542,7 @@ class _WireDrag:
         edge = self.edge_to(port)
         if edge == self.detached:
             return None
-        # replace=True: a wire already into that input is no problem (the app replaces it)
-        return self.scene.document.connection_problem(edge, replace=True)
+        return self.check(edge)
 
     def reason(self, port: PortItem) -> str | None:
         """``problem(port)``, asked of the document once per drag."""
@@ -621,15 +627,10 @@ class _WireDrag:
         edge = self.edge_to(target)
         if edge == detached or edge in scene._edges:
             return  # dropped where it already was
-        scene.connect_requested.emit(edge.src, edge.src_port, edge.dst, edge.dst_port)
-        doc = scene.document
-        if detached is None or doc is None:
+        if detached is not None:  # re-routed: the old wire leaves its input (one step)
+            scene.reroute_requested.emit(detached, edge.src, edge.src_port, edge.dst, edge.dst_port)
             return
-        if doc.edge_into(edge.dst, edge.dst_port) == edge and (
-            doc.edge_into(detached.dst, detached.dst_port) == detached
-        ):
-            # re-routed: the app made the new wire, so the old one leaves its input
-            scene.delete_requested.emit([], [detached])
+        scene.connect_requested.emit(edge.src, edge.src_port, edge.dst, edge.dst_port)
 
     def cleanup(self) -> None:
         scene = self.scene
