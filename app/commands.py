@@ -87,6 +87,9 @@ class MacroCommand(DocumentCommand):
             self.revert()
             self.commands.clear()
             raise
+        except Exception:
+            self.commands.append(command)  # it changed the document; a listener failed after
+            raise
         self.commands.append(command)
         return command
 
@@ -130,16 +133,23 @@ class AddNodeCommand(DocumentCommand):
 
     def do(self) -> None:
         if self.node is None:
-            node = self.doc.add_node(
-                self.kind,
-                params=self.params,
-                name=self.name,
-                position=self.position,
-                id=self.node_id,
-            )
-            self.node, self.node_id = node, node.id
-            self.index = self.doc.index_of(node.id)
-            self.setText(f"Add {node.name}")
+            if self.node_id is None and isinstance(self.kind, str) and self.kind in catalog.CATALOG:
+                # known before the call, so undo works even if a listener of it fails
+                self.node_id = self.doc.new_id(self.kind)
+            try:
+                self.doc.add_node(
+                    self.kind,
+                    params=self.params,
+                    name=self.name,
+                    position=self.position,
+                    id=self.node_id,
+                )
+            finally:
+                if self.node_id in self.doc:
+                    node = self.doc.node(self.node_id)
+                    self.node = node
+                    self.index = self.doc.index_of(node.id)
+                    self.setText(f"Add {node.name}")
             return
         n = self.node
         self.doc.add_node(

@@ -74,7 +74,13 @@ class DocumentController(QObject):
         self._infer_timer.timeout.connect(self.infer_now)
         self._pasted: tuple[str, int] | None = None  # (clipboard text, times pasted)
         self._paste_check: tuple[str, bool] | None = None  # can_paste's last answer
+        self._shapes_stale = False  # a change since the last inference can alter shapes
         self.document.changed.connect(_weak_listener(self._on_document_changed))
+        # a move never changes a shape, nor do settings: only these call for inference
+        for name in ("node_added", "node_removed", "node_changed", "edge_added"):
+            getattr(self.document, name).connect(_weak_listener(self._on_shapes_stale))
+        for name in ("edge_removed", "reset"):
+            getattr(self.document, name).connect(_weak_listener(self._on_shapes_stale))
         self.undo_stack.cleanChanged.connect(self._update_modified)
 
     # -- state -------------------------------------------------------------------------
@@ -405,9 +411,14 @@ class DocumentController(QObject):
             self._modified = modified
             self.modified_changed.emit(modified)
 
+    def _on_shapes_stale(self, *_: Any) -> None:
+        self._shapes_stale = True
+
     def _on_document_changed(self) -> None:
         self._revision += 1
-        self._infer_timer.start()  # restarted: several changes in one turn, one inference
+        if self._shapes_stale:
+            self._shapes_stale = False
+            self._infer_timer.start()  # restarted: several changes in one turn, one inference
 
     def _push(self, command: DocumentCommand) -> bool:
         """Apply ``command``, then push it; a refusal emits ``message`` and pushes nothing."""
@@ -415,6 +426,12 @@ class DocumentController(QObject):
             command.apply()
         except DocumentError as e:
             return self._refuse(str(e))
+        except Exception:
+            # the document changed, then a listener (a view) failed: keep the change
+            # undoable and marked unsaved, and let the error be reported
+            command.mark_applied()
+            self.undo_stack.push(command)
+            raise
         if command.is_noop():  # it changed nothing: no undo step
             return True
         self.undo_stack.push(command)
@@ -436,6 +453,11 @@ class DocumentController(QObject):
         except DocumentError as e:
             macro.revert()
             return self._refuse(str(e))
+        except Exception:
+            if macro.commands:  # done, then a listener failed: keep what was done undoable
+                macro.mark_applied()
+                self.undo_stack.push(macro)
+            raise
         macro.mark_applied()
         self.undo_stack.push(macro)
         return True

@@ -596,3 +596,47 @@ def test_new_document_is_empty_untitled_and_clean(c):
     c.new_document()
     assert len(c.document) == 0 and c.path is None and c.display_name() == "Untitled"
     assert c.undo_stack.count() == 0 and not c.is_modified()
+
+
+# -- what triggers inference, and failing listeners ------------------------------------
+def test_moves_keep_the_inference_but_shape_changes_rerun_it(c, qtbot):
+    a, b, _ = chain(c)
+    c.infer_now()
+    with qtbot.assertNotEmitted(c.inferred, wait=50):
+        c.move_nodes({a: (400.0, 400.0), b: (600.0, 400.0)})
+    with qtbot.waitSignal(c.inferred, timeout=2000) as blocker:
+        c.set_params(b, {"out_features": 7})
+    assert blocker.args[0].shape(b) == (7,)
+
+
+def test_an_edit_whose_listener_fails_stays_undoable_and_unsaved(c):
+    def broken_view(node):
+        raise RuntimeError("a view failed")
+
+    c.document.node_added.connect(broken_view)
+    with pytest.raises(RuntimeError, match="a view failed"):
+        c.add_node("ReLU", (0.0, 0.0))
+    c.document.node_added.disconnect(broken_view)
+    assert len(c.document) == 1 and c.undo_stack.count() == 1 and c.is_modified()
+    c.undo_stack.undo()
+    assert len(c.document) == 0
+    c.undo_stack.redo()
+    assert len(c.document) == 1
+
+
+def test_a_macro_whose_listener_fails_keeps_what_it_did_undoable(c):
+    a, b, _ = chain(c)
+    before = snapshot(c.document)
+
+    def broken_view(edge):
+        raise RuntimeError("a view failed")
+
+    c.document.edge_added.connect(broken_view)
+    with pytest.raises(RuntimeError):
+        c.add_node("ReLU", (0.0, 300.0), connect_from=(b, "out"))
+    c.document.edge_added.disconnect(broken_view)
+    assert c.undo_stack.count() >= 1
+    while c.undo_stack.canUndo():
+        c.undo_stack.undo()
+    assert len(c.document) == 0
+    assert before[0]  # the chain existed before the failing edit
