@@ -34,6 +34,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QLabel,
     QLineEdit,
     QStyledItemDelegate,
@@ -479,9 +480,12 @@ class PaletteWidget(QWidget):
         self._search_action.setIcon(icons.icon("search", theme.colors().muted_text))
         self.empty.setStyleSheet(f"color: {theme.colors().muted_text.name()};")
         # the list sits on the dock's background, like a sidebar
-        pal = self.tree.palette()
-        pal.setColor(QPalette.ColorRole.Base, self.palette().color(QPalette.ColorRole.Window))
+        # NOTE: from the application's palette, not the tree's own: an explicit palette set
+        # earlier would keep the previous theme's colours
+        pal = QPalette(QApplication.palette())
+        pal.setColor(QPalette.ColorRole.Base, pal.color(QPalette.ColorRole.Window))
         self.tree.setPalette(pal)
+        self.tree.viewport().setPalette(pal)  # it kept the first theme's otherwise
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(240, 480)

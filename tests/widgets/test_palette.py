@@ -258,6 +258,9 @@ def test_theme_change_keeps_the_search_and_follows_the_colours(palette):
         base = palette.tree.palette().color(QPalette.ColorRole.Base)
         assert base == app.palette().color(QPalette.ColorRole.Window)
         assert base.lightnessF() < 0.5
+        text = palette.tree.palette().color(QPalette.ColorRole.Text)
+        assert text.lightnessF() > 0.5  # light text on the dark list, not the old palette's
     finally:
         theme.apply_theme(app, "light")
     assert palette.tree.palette().color(QPalette.ColorRole.Base).lightnessF() > 0.5
+    assert palette.tree.palette().color(QPalette.ColorRole.Text).lightnessF() < 0.5
