@@ -791,3 +791,22 @@ def test_ports_off_screen_are_judged_right_after_the_press(canvas, qtbot):
     qtbot.waitUntil(lambda: port.state == OK)
     mouse(view, "release", start + QPointF(0, 200))
     assert port.state == NORMAL
+
+
+def test_the_port_under_the_cursor_wins_over_a_compatible_neighbour(canvas, qtbot):
+    # Linear's output sits 10 px left of Output's free input: dropping ON the output is
+    # refused (wrong side), not turned into a wire into the neighbouring input
+    doc, scene, view = canvas.doc, canvas.scene, canvas.view
+    a = doc.add_node("Input", position=(0, 200)).id
+    b = doc.add_node("Linear", position=(0, 0)).id
+    out = doc.add_node("Output", position=(NODE_WIDTH + 10, 0)).id
+    show_all(view)
+    assert (
+        port_pos(scene, out, "in", True) - port_pos(scene, b, "out", False)
+    ).manhattanLength() < 22
+    with (
+        qtbot.assertNotEmitted(scene.connect_requested),
+        qtbot.waitSignal(scene.connection_refused) as blocker,
+    ):
+        drag(view, [port_pos(scene, a, "out", False), port_pos(scene, b, "out", False)])
+    assert "input" in blocker.args[0]

@@ -35,6 +35,7 @@ from widgets.canvas.look import Look
 SCENE_MARGIN = 1500.0  # room to pan around the nodes
 DIMMED = 0.55  # opacity of a node that cannot take the dragged wire
 SNAP_RADIUS = 22.0  # a dragged wire snaps to a compatible port this close to the cursor
+PORT_HIT = 8.0  # ...unless the cursor is this close to another port: it means that one
 
 
 class CanvasScene(QGraphicsScene):
@@ -587,6 +588,9 @@ class _WireDrag:
             and _dist2(item.scenePos(), pos) <= r * r
         ]
         if near:
+            closest = min(near, key=lambda p: _dist2(p.scenePos(), pos))
+            if _dist2(closest.scenePos(), pos) <= PORT_HIT * PORT_HIT:
+                return closest  # right on a port: that one, even if it cannot take the wire
             return min(near, key=lambda p: (self.reason(p) is not None, _dist2(p.scenePos(), pos)))
         node = self.scene._node_at(pos)
         if node is None or node is self.anchor.node_item:
