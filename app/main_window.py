@@ -360,7 +360,7 @@ class MainWindow(QMainWindow):
         self.welcome.recent_requested.connect(self.open_recent)
 
         s = self.scene
-        s.kind_dropped.connect(lambda kind, pos: c.add_node(kind, tuple(pos)))
+        s.kind_dropped.connect(self._on_kind_dropped)
         s.connect_requested.connect(c.connect)
         s.reroute_requested.connect(c.reroute)
         s.move_requested.connect(c.move_nodes)
@@ -378,9 +378,7 @@ class MainWindow(QMainWindow):
         self.view.files_dropped.connect(self._on_files_dropped)
         self.view.zoom_changed.connect(self.status_info.set_zoom)
 
-        self.palette.kind_activated.connect(
-            lambda kind: c.add_beside(kind, self.scene.selected_ids())
-        )
+        self.palette.kind_activated.connect(self.add_from_palette)
         self.inspector.params_edited.connect(c.set_params)
         self.inspector.name_edited.connect(c.rename_node)
         self.problems.node_activated.connect(self.reveal_node)
@@ -682,6 +680,19 @@ class MainWindow(QMainWindow):
         name = self.ask_rename(node.name)
         if name is not None and name != node.name:
             self.controller.rename_node(node.id, name)
+
+    def add_from_palette(self, kind: str) -> str | None:
+        """Add a layer beside the selection (wired to it when that is unambiguous) and
+        select it, so that adding several in a row builds a chain."""
+        node_id = self.controller.add_beside(kind, self.scene.selected_ids())
+        if node_id is not None:
+            self.scene.select_ids([node_id], ensure_visible=True)
+        return node_id
+
+    def _on_kind_dropped(self, kind: str, pos) -> None:
+        node_id = self.controller.add_node(kind, tuple(pos))
+        if node_id is not None:
+            self.scene.select_ids([node_id])
 
     def auto_layout(self) -> None:
         self.controller.auto_layout()
