@@ -107,8 +107,12 @@ class DocumentController(QObject):
         return self._inference
 
     def display_name(self) -> str:
-        """The file name, or "Untitled"."""
-        return self.path.name if self.path is not None else UNTITLED
+        """The file name; without a file, the model's title (an example opened as a copy),
+        else "Untitled"."""
+        if self.path is not None:
+            return self.path.name
+        title = self.document.meta.get("title")
+        return title.strip() if isinstance(title, str) and title.strip() else UNTITLED
 
     # -- node edits --------------------------------------------------------------------
     def add_node(

@@ -9,6 +9,7 @@ open a modal dialog goes through an ``ask_*`` method that tests replace.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -629,12 +630,17 @@ class MainWindow(QMainWindow):
 
     def ask_save_path(self) -> Path | None:
         current = self.controller.path
-        name = current.name if current is not None else "Untitled" + serialize.SUFFIX
+        name = current.name if current is not None else self._file_stem() + serialize.SUFFIX
         return dialogs.ask_save_path(self, self._default_folder() / name)
 
-    def ask_export_path(self, target: str) -> Path | None:
+    def _file_stem(self) -> str:
+        """A file name (without suffix) made from the project's name or title."""
         stem = self.controller.display_name().removesuffix(serialize.SUFFIX)
-        stem = stem.removesuffix(".json").replace(" ", "_") or "model"
+        stem = re.sub(r"[^\w.-]+", "_", stem.removesuffix(".json")).strip("._")
+        return stem or "model"
+
+    def ask_export_path(self, target: str) -> Path | None:
+        stem = self._file_stem()
         name = f"{stem}.py" if target == "core" else f"{stem}_torch.py"
         title = f"Export {EXPORT_TARGETS[target]}"
         return dialogs.ask_export_path(self, title, self._default_folder() / name)

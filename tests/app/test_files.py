@@ -166,7 +166,7 @@ def test_examples_open_untitled_and_save_asks_for_a_new_path(window, tmp_path):
     assert window.is_editing()
     assert window.controller.path is None
     assert not window.isWindowModified()
-    assert window.windowTitle() == "Untitled[*] — Ember Studio"
+    assert window.windowTitle() == "MLP on spirals[*] — Ember Studio"  # its title, no file
     assert len(window.controller.document.nodes) == len(serialize.load(SPIRALS).nodes)
     edit(window)
     asked = []
@@ -234,3 +234,18 @@ def test_other_files_are_not_accepted(window, tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("x", encoding="utf-8")
     assert not drop_urls(window, [QUrl.fromLocalFile(str(text))]).isAccepted()
+
+
+def test_untitled_projects_suggest_file_names_from_their_title(window, monkeypatch):
+    from app import dialogs
+
+    window.action("new").trigger()
+    window.controller.update_settings("meta", {"title": "../My net: v2/final"})
+    assert window.controller.display_name() == "../My net: v2/final"
+    seen = []
+    monkeypatch.setattr(dialogs, "ask_save_path", lambda parent, path: seen.append(path))
+    monkeypatch.setattr(dialogs, "ask_export_path", lambda parent, t, path: seen.append(path))
+    window.ask_save_path()
+    window.ask_export_path("pytorch")
+    assert [p.name for p in seen] == ["My_net_v2_final.ember.json", "My_net_v2_final_torch.py"]
+    assert seen[0].parent == seen[1].parent
