@@ -8,6 +8,7 @@ open a modal dialog goes through an ``ask_*`` method that tests replace.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from collections.abc import Callable
@@ -574,6 +575,10 @@ class MainWindow(QMainWindow):
 
     def export(self, target: str) -> bool:
         """Export the model as a Python script for ``target`` ("core" or "pytorch")."""
+        errors = self.controller.infer_now().errors
+        if errors:
+            self._refuse_export(errors)
+            return False
         path = self.ask_export_path(target)
         if path is None:
             return False
@@ -586,6 +591,21 @@ class MainWindow(QMainWindow):
             return False
         self.show_message("Exported " + ", ".join(str(p) for p in written))
         return True
+
+    def _refuse_export(self, errors: list) -> None:
+        """Say which problems stop an export, and show them in the Problems panel."""
+        n = len(errors)
+        items = "".join(f"<li>{html.escape(d.message)}</li>" for d in errors[:10])
+        more = f"<p>… and {n - 10} more.</p>" if n > 10 else ""
+        self.problems_dock.show()
+        self.problems_dock.raise_()
+        QMessageBox.critical(
+            self,
+            "Cannot Export",
+            f"<p><b>The model has {n} error{'s' if n != 1 else ''} to fix before it can be "
+            f"exported:</b></p><ul>{items}</ul>{more}"
+            "<p>The Problems panel lists them; click one to select its layer.</p>",
+        )
 
     def _remember(self, path: Path) -> None:
         self.settings.add_recent(path)

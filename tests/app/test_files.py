@@ -188,13 +188,25 @@ def test_export_writes_the_script_and_says_where(window, project, tmp_path, targ
     assert str(out) in window.statusBar().currentMessage()
 
 
-def test_export_error_is_shown(window, errors, tmp_path):
+def test_export_of_a_broken_model_lists_its_errors_before_asking_where(window, errors):
     window.action("new").trigger()
     window.controller.add_node("Linear", (0.0, 0.0))  # no input: not a model yet
-    window.ask_export_path = lambda target: tmp_path / "x.py"
+    window.ask_export_path = lambda target: pytest.fail("asked for a path")
     window.action("export_core").trigger()
-    assert len(errors) == 1 and "x.py" in errors[0]
-    assert not (tmp_path / "x.py").exists()
+    assert len(errors) == 1
+    assert "error" in errors[0] and "to fix before it can be exported" in errors[0]
+    assert "not connected" in errors[0] and "Problems panel" in errors[0]
+    assert "python -m app" not in errors[0]
+    assert window.problems_dock.isVisible()
+
+
+def test_export_write_error_is_shown(window, project, errors, tmp_path):
+    window.open_path(project, ask=False, remember=False)
+    out = tmp_path / "missing" / "x.py"
+    window.ask_export_path = lambda target: out
+    window.action("export_core").trigger()
+    assert len(errors) == 1 and "x.py" in errors[0] and "does not exist" in errors[0]
+    assert not out.exists()
 
 
 # -- drops -----------------------------------------------------------------------------
