@@ -240,10 +240,15 @@ class MoveNodesCommand(DocumentCommand):
 
 class SetParamsCommand(DocumentCommand):
     """Change some parameters of one node. Consecutive changes of the same node and the
-    same parameter names merge (typing "1", "12", "128" is one undo step)."""
+    same parameter names merge (typing "1", "12", "128" is one undo step) while they carry
+    the same edit ``session`` (the controller starts a new one when focus or selection
+    moves, so coming back to a field later is a step of its own)."""
 
-    def __init__(self, doc: Document, node_id: str, values: Mapping[str, Any]) -> None:
+    def __init__(
+        self, doc: Document, node_id: str, values: Mapping[str, Any], session: int = 0
+    ) -> None:
         node = doc.node(node_id)
+        self.session = session
         if not isinstance(values, Mapping):
             raise DocumentError(f"node {node_id!r}: expected a mapping of parameter values")
         self.node_id = node_id
@@ -274,6 +279,7 @@ class SetParamsCommand(DocumentCommand):
         if not (
             isinstance(other, SetParamsCommand)
             and other.node_id == self.node_id
+            and other.session == self.session
             and set(other.values) == set(self.values)
         ):
             return False
@@ -284,10 +290,11 @@ class SetParamsCommand(DocumentCommand):
 
 
 class RenameNodeCommand(DocumentCommand):
-    """Rename a node; consecutive renames of the same node merge (typing a name)."""
+    """Rename a node; consecutive renames of the same node in one edit ``session`` merge."""
 
-    def __init__(self, doc: Document, node_id: str, name: str) -> None:
+    def __init__(self, doc: Document, node_id: str, name: str, session: int = 0) -> None:
         self.node_id = node_id
+        self.session = session
         self.old = doc.node(node_id).name
         self.name = name
         self.new: str | None = None
@@ -307,7 +314,11 @@ class RenameNodeCommand(DocumentCommand):
         return RENAME_ID
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 (Qt override)
-        if not (isinstance(other, RenameNodeCommand) and other.node_id == self.node_id):
+        if not (
+            isinstance(other, RenameNodeCommand)
+            and other.node_id == self.node_id
+            and other.session == self.session
+        ):
             return False
         self.new = self.name = other.new
         self.setText(f"Rename {self.old} to {self.new}")

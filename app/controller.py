@@ -75,6 +75,7 @@ class DocumentController(QObject):
         self._pasted: tuple[str, int] | None = None  # (clipboard text, times pasted)
         self._paste_check: tuple[str, bool] | None = None  # can_paste's last answer
         self._shapes_stale = False  # a change since the last inference can alter shapes
+        self._edit_session = 0  # parameter edits merge within one session (see end_edit)
         self.document.changed.connect(_weak_listener(self._on_document_changed))
         # a move never changes a shape, nor do settings: only these call for inference
         for name in ("node_added", "node_removed", "node_changed", "edge_added"):
@@ -113,6 +114,11 @@ class DocumentController(QObject):
             return self.path.name
         title = self.document.meta.get("title")
         return title.strip() if isinstance(title, str) and title.strip() else UNTITLED
+
+    def end_edit(self) -> None:
+        """Close the current edit session: the next parameter edit or rename is an undo
+        step of its own even on the same field (called when focus or selection moves)."""
+        self._edit_session += 1
 
     # -- node edits --------------------------------------------------------------------
     def add_node(
@@ -193,10 +199,12 @@ class DocumentController(QObject):
 
     def set_params(self, node_id: str, values: Mapping[str, Any]) -> bool:
         """Change parameters of a node; typing into one field merges into one step."""
-        return self._push_new(lambda: SetParamsCommand(self.document, node_id, values))
+        session = self._edit_session
+        return self._push_new(lambda: SetParamsCommand(self.document, node_id, values, session))
 
     def rename_node(self, node_id: str, name: str) -> bool:
-        return self._push_new(lambda: RenameNodeCommand(self.document, node_id, name))
+        session = self._edit_session
+        return self._push_new(lambda: RenameNodeCommand(self.document, node_id, name, session))
 
     def update_settings(self, section: str, values: Mapping[str, Any]) -> bool:
         """Change some dataset/training/meta/ui settings in one step."""

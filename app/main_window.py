@@ -381,6 +381,9 @@ class MainWindow(QMainWindow):
         self.view.zoom_changed.connect(self.status_info.set_zoom)
 
         self.palette.kind_activated.connect(self.add_from_palette)
+        # typing into one field is one undo step; moving focus or selection starts another
+        QApplication.instance().focusChanged.connect(self._end_edit)
+        s.selection_ids_changed.connect(self._end_edit)
         self.inspector.params_edited.connect(c.set_params)
         self.inspector.name_edited.connect(c.rename_node)
         self.problems.node_activated.connect(self.reveal_node)
@@ -706,6 +709,9 @@ class MainWindow(QMainWindow):
         name = self.ask_rename(node.name)
         if name is not None and name != node.name:
             self.controller.rename_node(node.id, name)
+
+    def _end_edit(self, *_args) -> None:
+        self.controller.end_edit()
 
     def add_from_palette(self, kind: str) -> str | None:
         """Add a layer beside the selection (wired to it when that is unambiguous) and

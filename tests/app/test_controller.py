@@ -640,3 +640,19 @@ def test_a_macro_whose_listener_fails_keeps_what_it_did_undoable(c):
         c.undo_stack.undo()
     assert len(c.document) == 0
     assert before[0]  # the chain existed before the failing edit
+
+
+def test_an_edit_session_ends_the_merging_of_parameter_edits_and_renames(c):
+    _, fc, _ = chain(c)
+    start = c.undo_stack.count()
+    c.set_params(fc, {"out_features": 8})
+    c.set_params(fc, {"out_features": 16})  # still typing: merged
+    c.end_edit()  # focus went elsewhere and came back
+    c.set_params(fc, {"out_features": 32})
+    assert c.undo_stack.count() == start + 2
+    c.undo_stack.undo()
+    assert c.document.node(fc).params["out_features"] == 16
+    c.rename_node(fc, "A")
+    c.end_edit()
+    c.rename_node(fc, "B")
+    assert texts(c)[-2:] == ["Rename Linear 1 to A", "Rename A to B"]
