@@ -316,6 +316,7 @@ class InspectorWidget(QWidget):
         self.advanced_open = False
         self._listeners: list[tuple[Any, Callable]] = []
         self._page: QWidget | None = None
+        self._facts_shown: tuple | None = None  # what _update_facts last showed
 
         self.stack = QStackedWidget()
         self.empty_page = self._make_empty_page()
@@ -509,6 +510,7 @@ class InspectorWidget(QWidget):
 
     def _clear_page(self) -> None:
         self.editors = {}
+        self._facts_shown = None  # a new page shows no facts yet
         if self._page is not None:
             self.scroll.takeWidget()
             self._page.deleteLater()
@@ -700,6 +702,16 @@ class InspectorWidget(QWidget):
             return
         inf = self.inference
         info = None if inf is None else inf.nodes.get(self.node_id)
+        node = self.document.nodes.get(self.node_id) if self.document is not None else None
+        shown = (
+            self.node_id,
+            info,
+            None if inf is None else inf.for_node(self.node_id),
+            None if node is None else (node.kind, node.params),
+        )
+        if shown == self._facts_shown:
+            return  # the node's facts and problems are what the page shows already
+        self._facts_shown = shown
         colors = theme.colors()
         muted = colors.muted_text.name()
         if info is None:

@@ -165,6 +165,7 @@ class ProblemsPanel(QWidget):
         super().__init__(parent)
         self.counts = (0, 0)
         self.diagnostics: list[Diagnostic] = []
+        self._rows: list[tuple[Diagnostic, str, str]] = []  # (diagnostic, place, message)
         self.header_icon = QLabel()
         self.header = QLabel(NO_PROBLEMS)
         self.header.setObjectName("problemsHeader")
@@ -194,6 +195,7 @@ class ProblemsPanel(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.empty)
+        self.stack.setCurrentWidget(self.empty)  # no problems until an inference says so
 
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
@@ -215,28 +217,33 @@ class ProblemsPanel(QWidget):
     def set_inference(self, inference: Inference | None, doc: Document | None = None) -> None:
         """Show ``inference``'s diagnostics (names from ``doc`` where given)."""
         diagnostics = [] if inference is None else sorted_diagnostics(inference.diagnostics)
+        rows = [
+            (d, _where(d.node_id, inference, doc), _short_message(d, inference))
+            for d in diagnostics
+        ]
+        if rows == self._rows:
+            return  # the same problems (most edits): the list, its selection and scroll stay
+        self._rows = rows
         self.diagnostics = diagnostics
-        self.model.clear()
-        for d in diagnostics:
-            where = _where(d.node_id, inference, doc)
-            item = QStandardItem(f"{where}: {_short_message(d, inference)}")
+        items = []
+        for d, where, message in rows:
+            item = QStandardItem(f"{where}: {message}")
             item.setData(d, DIAGNOSTIC_ROLE)
             item.setData(d.node_id, NODE_ROLE)
             item.setData(where, WHERE_ROLE)
-            item.setData(_short_message(d, inference), MESSAGE_ROLE)
+            item.setData(message, MESSAGE_ROLE)
             item.setToolTip(_tooltip(d, where))
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-            self.model.appendRow(item)
+            items.append(item)
+        self.model.clear()
+        if items:  # one insertion: the list lays its rows out once
+            self.model.invisibleRootItem().appendRows(items)
         bold = QFont(self.view.font())
         bold.setWeight(QFont.Weight.DemiBold)
         metrics = QFontMetrics(bold)
-        self.delegate.where_width = (
-            max(
-                (metrics.horizontalAdvance(self.model.item(r).data(WHERE_ROLE)) + 2)
-                for r in range(self.model.rowCount())
-            )
-            if diagnostics
-            else 0
+        self.delegate.where_width = max(
+            (metrics.horizontalAdvance(where) + 2 for where in {w for _, w, _ in rows}),
+            default=0,
         )
         errors = sum(d.severity == ERROR for d in diagnostics)
         warnings = sum(d.severity == WARNING for d in diagnostics)

@@ -9,7 +9,15 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -18,6 +26,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -64,11 +73,30 @@ class SummaryModel(QAbstractTableModel):
         self.rows: list[dict] = []
         self.diagnostics: dict[str, list] = {}
 
-    def set_rows(self, rows: list[dict], diagnostics: dict[str, list]) -> None:
-        self.beginResetModel()
+    def set_rows(self, rows: list[dict], diagnostics: dict[str, list]) -> bool:
+        """Show ``rows`` (their nodes' ``diagnostics`` in the tooltips); False when they are
+        what the model shows already. Rows of the same count change in place
+        (``dataChanged`` of the rows that differ: the view keeps its selection and scroll
+        position); another count resets the model."""
+        old_rows, old_diagnostics = self.rows, self.diagnostics
+        if len(rows) != len(old_rows):
+            self.beginResetModel()
+            self.rows = rows
+            self.diagnostics = diagnostics
+            self.endResetModel()
+            return True
+        changed = [
+            i
+            for i, (new, old) in enumerate(zip(rows, old_rows))
+            if new != old or diagnostics.get(new["id"]) != old_diagnostics.get(old["id"])
+        ]
         self.rows = rows
         self.diagnostics = diagnostics
-        self.endResetModel()
+        if not changed:
+            return False
+        last = len(COLUMNS) - 1
+        self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], last))
+        return True
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.rows)
@@ -186,7 +214,11 @@ class SummaryPanel(QWidget):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+            # sized to their contents by _fit_columns: Qt's ResizeToContents would ask the
+            # delegate about all 1,200 cells of a 300-layer model after every edit
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
+        self._text_widths: dict[tuple[int, str], int] = {}  # (column, text) -> cell width
+        self._widths_font = ""
         numbers = QFont(self.table.font())
         numbers.setFeature(QFont.Tag("tnum"), 1)  # digits of equal width line up
         self.table.setFont(numbers)
@@ -251,14 +283,66 @@ class SummaryPanel(QWidget):
             rows = summary.summary_rows(doc if doc is not None else Document(), inference)
             groups = inference.by_node()
         self.rows = rows
-        self.model.set_rows(rows, groups)
+        keep = self.selected_id()
+        if not self.model.set_rows(rows, groups):
+            return  # the same rows (a move, a rename of nothing shown...): nothing to do
+        self._fit_columns()
         self._show_totals(rows)
+        if keep is not None and keep != self.selected_id():
+            self.select_id(keep)
+
+    def selected_id(self) -> str | None:
+        """The node id of the current row (None when none)."""
+        index = self.table.currentIndex()
+        return index.data(ID_ROLE) if index.isValid() else None
+
+    def select_id(self, node_id: str | None) -> bool:
+        """Make the row of ``node_id`` the current and selected one; False when none shows."""
+        for r, row in enumerate(self.model.rows):
+            if row["id"] == node_id:
+                self.table.selectRow(r)
+                return True
+        self.table.clearSelection()
+        self.table.setCurrentIndex(QModelIndex())
+        return False
 
     def total_text(self, caption: str) -> str:
         """The footer's value under ``caption`` (e.g. "Total params")."""
         return self.total_labels[caption].text()
 
     # -- internals ------------------------------------------------------------------------
+    def _fit_columns(self) -> None:
+        """Size the columns right of the name to their contents, as Qt's ResizeToContents
+        does (the widest cell's size hint, at least the header's), asking the delegate
+        about each distinct text once."""
+        option = QStyleOptionViewItem()
+        self.table.initViewItemOption(option)
+        font = option.font.key()
+        if font != self._widths_font or len(self._text_widths) > 8192:
+            self._text_widths.clear()
+            self._widths_font = font
+        header = self.table.horizontalHeader()
+        delegate = self.table.itemDelegate()
+        model, widths = self.model, self._text_widths
+        for col in range(1, len(COLUMNS)):
+            best = header.sectionSizeHint(col)
+            texts = {model.cell(row, col): r for r, row in enumerate(model.rows)}
+            for text, r in texts.items():
+                width = widths.get((col, text))
+                if width is None:
+                    index = model.index(r, col)
+                    width = widths[col, text] = delegate.sizeHint(option, index).width()
+                best = max(best, width)
+            best = min(max(best, header.minimumSectionSize()), header.maximumSectionSize())
+            if header.sectionSize(col) != best:
+                header.resizeSection(col, best)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._text_widths.clear()
+            self._fit_columns()
+
     def _show_totals(self, rows: list[dict]) -> None:
         values = summary.summary_totals(rows)
         for caption, key, show in TOTALS:
@@ -284,3 +368,5 @@ class SummaryPanel(QWidget):
             cap.setStyleSheet(f"color: {colors.muted_text.name()};")
         self.rule.setStyleSheet(f"color: {colors.node_border.name()};")
         self.model.layoutChanged.emit()
+        self._text_widths.clear()
+        self._fit_columns()

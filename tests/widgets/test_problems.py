@@ -175,3 +175,21 @@ def test_rows_paint_in_light_and_dark(panel):
         assert not panel.header_icon.pixmap().isNull()
     finally:
         theme.apply_theme(app, "light")
+
+
+def test_unchanged_diagnostics_keep_the_rows_and_changed_ones_replace_them(panel, doc):
+    doc.disconnect(doc.edge_into("fc", "in"))
+    panel.set_inference(infer(doc), doc)
+    texts = panel.row_texts()
+    assert texts and texts[0].startswith("Classifier: ")
+    panel.view.setCurrentIndex(panel.model.index(0, 0))
+    first = panel.model.item(0)
+    panel.set_inference(infer(doc), doc)  # the same problems: nothing is rebuilt
+    assert panel.model.item(0) is first and panel.view.currentIndex().row() == 0
+    assert panel.row_texts() == texts
+    doc.rename_node("fc", "Head")  # the same diagnostic under another name: new rows
+    panel.set_inference(infer(doc), doc)
+    assert panel.row_texts()[0].startswith("Head: ")
+    doc.connect("x", "fc")  # healthy again: the rows go
+    panel.set_inference(infer(doc), doc)
+    assert panel.model.rowCount() == 0 and panel.stack.currentWidget() is panel.empty

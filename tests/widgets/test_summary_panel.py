@@ -159,3 +159,32 @@ def test_error_tint_follows_the_theme(panel, doc):
         assert dark.rgb() == theme.colors().error.rgb() != light.rgb()
     finally:
         theme.apply_theme(app, "light")
+
+
+def test_an_unchanged_inference_keeps_the_selection_and_changes_keep_it_by_node(panel, doc):
+    panel.set_inference(infer(doc), doc)
+    panel.table.selectRow(2)
+    chosen = panel.selected_id()
+    assert chosen is not None
+    panel.set_inference(infer(doc), doc)  # nothing changed: no reset
+    assert panel.selected_id() == chosen
+    assert panel.table.selectionModel().selectedRows()[0].row() == 2
+    doc.set_params("conv1", out_channels=32)  # same rows, other numbers: changed in place
+    panel.set_inference(infer(doc), doc)
+    assert panel.selected_id() == chosen
+    doc.add_node("ReLU", id="extra")  # another row count: reset, the selection follows
+    panel.set_inference(infer(doc), doc)
+    assert panel.selected_id() == chosen
+    assert panel.table.selectionModel().selectedRows()[0].data(ID_ROLE) == chosen
+
+
+def test_columns_fit_their_contents_as_qt_would_size_them(panel, doc):
+    from PySide6.QtWidgets import QHeaderView
+
+    panel.set_inference(infer(doc), doc)
+    header = panel.table.horizontalHeader()
+    ours = [header.sectionSize(c) for c in range(1, len(COLUMNS))]
+    for c in range(1, len(COLUMNS)):
+        header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+    header.resizeSections(QHeaderView.ResizeMode.ResizeToContents)
+    assert [header.sectionSize(c) for c in range(1, len(COLUMNS))] == ours
