@@ -798,13 +798,12 @@ def position_problem(position: Any) -> str | None:
 
 def parse_position(position: Any) -> tuple[tuple[float, float] | None, str | None]:
     """(the position as two floats, None) or (None, why it is not a position)."""
-    bad = f"a position is two numbers (x, y), got {short_repr(position)}"
     if isinstance(position, (str, bytes, Mapping)) or not isinstance(position, Iterable):
-        return None, bad
+        return None, f"a position is two numbers (x, y), got {short_repr(position)}"
     try:
         items = tuple(position)
     except Exception:  # noqa: BLE001 - any broken iterable is just not a position
-        return None, bad
+        return None, f"a position is two numbers (x, y), got {short_repr(position)}"
     if len(items) != 2 or not all(isinstance(v, Real) and not isinstance(v, bool) for v in items):
         return None, f"a position is two numbers (x, y), got {short_repr(items)}"
     try:
