@@ -71,6 +71,7 @@ class CanvasScene(QGraphicsScene):
         self._press_positions: dict[str, QPointF] | None = None
         self._moving = False
         self._quiet = False
+        self._moved_by_document: set | None = None  # items the document moved, wires pending
         self._selection: list[str] = []
         self._judge_timer = QTimer(self)  # judges off-screen ports while a wire is dragged
         self._judge_timer.setSingleShot(True)
@@ -98,6 +99,7 @@ class CanvasScene(QGraphicsScene):
                 ("edge_added", self._on_edge_added),
                 ("edge_removed", self._on_edge_removed),
                 ("reset", self._rebuild),
+                ("changed", self._flush_moves),
             ):
                 event = getattr(doc, name)
                 event.connect(listener)
@@ -194,10 +196,27 @@ class CanvasScene(QGraphicsScene):
         return QPointF(*self.snap(value.x(), value.y()))
 
     def node_item_moved(self, item: NodeItem) -> None:
-        """A node item moved (drag, or the document): its wires follow."""
+        """A node item moved (drag, or the document): its wires follow. During a move of
+        the document's (auto-layout, undo) each wire is re-routed once, at its end."""
+        if self._moved_by_document is not None:
+            self._moved_by_document.add(item)
+            return
         for edge in self._edges_of.get(item.node_id, ()):
             edge.adjust()
         self._grow(item.sceneBoundingRect())
+
+    def _flush_moves(self) -> None:
+        moved, self._moved_by_document = self._moved_by_document, None
+        if not moved:
+            return
+        wires = set()
+        rect = QRectF()
+        for item in moved:
+            wires.update(self._edges_of.get(item.node_id, ()))
+            rect = rect.united(item.sceneBoundingRect())
+        for wire in wires:
+            wire.adjust()
+        self._grow(rect)
 
     # -- document events ---------------------------------------------------------------
     def _rebuild(self) -> None:
@@ -269,6 +288,8 @@ class CanvasScene(QGraphicsScene):
     def _on_node_moved(self, node: Node, old: Node) -> None:
         item = self._nodes.get(node.id)
         if item is not None and (item.pos().x(), item.pos().y()) != node.position:
+            if self._moved_by_document is None:  # wires follow on `changed` (_flush_moves)
+                self._moved_by_document = set()
             item.setPos(QPointF(*node.position))
 
     def _add_edge_item(self, edge: Edge) -> EdgeItem | None:
