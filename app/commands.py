@@ -225,7 +225,7 @@ class MoveNodesCommand(DocumentCommand):
             old = {nid: doc.node(nid).position for nid in self.new}
         self.old = {nid: _pair(p) for nid, p in old.items()}
         if text is None:
-            text = f"Move {_names(doc, list(self.new))}"
+            text = f"Move {nodes_label(doc, list(self.new))}"
         super().__init__(doc, text)
 
     def do(self) -> None:
@@ -402,7 +402,7 @@ class PasteCommand(DocumentCommand):
             self.edges = [e for e in self.doc.edges if e.src in chosen and e.dst in chosen]
             self.data = None  # replayed from the nodes from now on
             if not self._fixed_text:
-                self.setText(f"{self.verb} {_names(self.doc, ids)}")
+                self.setText(f"{self.verb} {nodes_label(self.doc, ids)}")
             return
         self.doc.add_nodes_and_edges(self.nodes, self.edges)
 
@@ -458,8 +458,8 @@ def node_label(doc: Document, node_id: str) -> str:
     return node.name if node is not None else str(node_id)
 
 
-def _names(doc: Document, ids: list[str]) -> str:
-    """ "Linear 1" for one node, "3 nodes" for several."""
+def nodes_label(doc: Document, ids: list[str]) -> str:
+    """ "Linear 1" for one node, "3 nodes" for several (command texts)."""
     if len(ids) == 1:
         return node_label(doc, ids[0])
     return f"{len(ids)} nodes"
@@ -484,7 +484,7 @@ def _remove_text(doc: Document, verb: str, ids: list[str], wires: list[Edge]) ->
         return f"{verb} wire {edge_label(doc, wires[0])}"
     parts = []
     if ids:
-        parts.append(_names(doc, ids))
+        parts.append(nodes_label(doc, ids))
     if wires:
         parts.append(f"{len(wires)} wire{'s' if len(wires) != 1 else ''}")
     return f"{verb} {' and '.join(parts)}" if parts else verb

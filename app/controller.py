@@ -33,6 +33,7 @@ from app.commands import (
     UpdateSettingsCommand,
     edge_label,
     node_label,
+    nodes_label,
 )
 from core.model import catalog, serialize
 from core.model.document import Document, DocumentError, Edge, kind_problem, parse_position
@@ -222,7 +223,7 @@ class DocumentController(QObject):
         moved = {nid: p for nid, p in positions.items() if tuple(p) != doc.node(nid).position}
         if not moved:
             return False
-        text = "Auto-layout" if ids is None else f"Auto-layout {_what(doc, ids)}"
+        text = "Auto-layout" if ids is None else f"Auto-layout {nodes_label(doc, ids)}"
         return self._push_new(lambda: MoveNodesCommand(doc, moved, text=text))
 
     # -- wires -------------------------------------------------------------------------
@@ -341,7 +342,7 @@ class DocumentController(QObject):
             return []
         doc = self.document
         offset = (PASTE_OFFSET, PASTE_OFFSET)
-        text = f"Duplicate {_what(doc, ids)}"
+        text = f"Duplicate {nodes_label(doc, ids)}"
         command = PasteCommand(doc, doc.subgraph(ids), offset, text=text)
         return command.ids if self._push(command) else []
 
@@ -503,11 +504,6 @@ class DocumentController(QObject):
         if mime.hasFormat(SELECTION_MIME):
             return bytes(mime.data(SELECTION_MIME).data()).decode("utf-8", "replace")
         return mime.text() if mime.hasText() else ""
-
-
-def _what(doc: Document, ids: list[str]) -> str:
-    """ "Linear 1" for one node, "3 nodes" for several (command texts)."""
-    return node_label(doc, ids[0]) if len(ids) == 1 else f"{len(ids)} nodes"
 
 
 def _first_problem(error: serialize.FormatError) -> str:

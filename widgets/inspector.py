@@ -43,6 +43,7 @@ from core.model.document import Document, DocumentError, Node, name_problem
 from core.model.inference import Inference
 from core.model.params import Param, ParamError, short_repr
 from widgets import icons, theme
+from widgets.common import disconnect_all, sentence
 from widgets.problems import severity_icon
 
 EMPTY_TEXT = "Select a layer to edit its parameters"
@@ -112,11 +113,6 @@ def _int(text: str, bad: Exception) -> int:
     if math.isfinite(value) and value == int(value):
         return int(value)
     raise bad
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text[:1].upper() + text[1:] if text else text
 
 
 def _float_spin(param: Param) -> bool:
@@ -269,7 +265,7 @@ class ParamEditor(QObject):
 
     def show_error(self, message: str) -> None:
         """Show ``message`` under the field (empty: hide the error line)."""
-        self.error.setText(_sentence(message))
+        self.error.setText(sentence(message))
         self.error.setVisible(bool(message))
         self.widget.setProperty("invalid", bool(message))
 
@@ -330,7 +326,7 @@ class InspectorWidget(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
         theme.notifier.changed.connect(self.apply_colors)
-        self.destroyed.connect(lambda *_, ls=self._listeners: _disconnect_all(ls))
+        self.destroyed.connect(lambda *_, ls=self._listeners: disconnect_all(ls))
         self._show_empty()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
@@ -339,7 +335,7 @@ class InspectorWidget(QWidget):
     # -- public API -----------------------------------------------------------------------
     def set_document(self, doc: Document | None) -> None:
         """Follow ``doc``'s events (None: show nothing)."""
-        _disconnect_all(self._listeners)
+        disconnect_all(self._listeners)
         self.document = doc
         if doc is not None:
             for event, fn in (
@@ -450,7 +446,7 @@ class InspectorWidget(QWidget):
             self.name_edited.emit(node_id, text)
 
     def _show_name_error(self, message: str) -> None:
-        self.name_error.setText(_sentence(message))
+        self.name_error.setText(sentence(message))
         self.name_error.setVisible(bool(message))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
@@ -776,11 +772,11 @@ def _diagnostic_row(d) -> QWidget:
     icon.setPixmap(severity_icon(d.severity).pixmap(QSize(16, 16)))
     icon.setAlignment(Qt.AlignmentFlag.AlignTop)
     box.addWidget(icon)
-    text = html.escape(_sentence(d.message))
+    text = html.escape(sentence(d.message))
     if d.hint:
         text += (
             f"<br/><span style='color:{colors.muted_text.name()}'>"
-            f"{html.escape(_sentence(d.hint))}</span>"
+            f"{html.escape(sentence(d.hint))}</span>"
         )
     label = QLabel(text)
     label.setWordWrap(True)
@@ -802,12 +798,3 @@ def _ports_problem(doc: Document, node: Node, values: dict) -> str | None:
                 src = e.src
             return f"that removes input {e.dst_port!r}, which {src!r} feeds; disconnect it first"
     return None
-
-
-def _disconnect_all(listeners: list) -> None:
-    while listeners:
-        event, fn = listeners.pop()
-        try:
-            event.disconnect(fn)
-        except ValueError:
-            pass

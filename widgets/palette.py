@@ -25,7 +25,6 @@ from PySide6.QtGui import (
     QDrag,
     QFont,
     QFontMetrics,
-    QKeyEvent,
     QPainter,
     QPalette,
     QPixmap,
@@ -48,6 +47,7 @@ from core.model import catalog
 from core.model.catalog import CATEGORIES, LayerKind
 from core.model.params import Param
 from widgets import icons, theme
+from widgets.common import EnterActivates
 from widgets.mime import KIND_MIME, kind_mime_data
 
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1  # the catalog kind of a kind row (None: a category)
@@ -250,15 +250,7 @@ class _Delegate(QStyledItemDelegate):
 
 
 class _Tree(QTreeView):
-    """The tree: Enter emits the current kind; a drag carries KIND_MIME and an item chip."""
-
-    enter_pressed = Signal(QModelIndex)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.enter_pressed.emit(self.currentIndex())
-            return
-        super().keyPressEvent(event)
+    """The tree: a drag carries KIND_MIME and an item chip."""
 
     def startDrag(self, actions: Qt.DropAction) -> None:  # noqa: N802 - Qt override
         index = self.currentIndex()
@@ -356,7 +348,8 @@ class PaletteWidget(QWidget):
         self.search.installEventFilter(self)
         self.tree.doubleClicked.connect(self._activate)
         self.tree.clicked.connect(self._toggle_category)
-        self.tree.enter_pressed.connect(self._activate)
+        self._enter = EnterActivates(self.tree)
+        self._enter.activated.connect(self._activate)
         theme.notifier.changed.connect(self.apply_colors)
         self._style()
 

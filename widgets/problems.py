@@ -9,7 +9,6 @@ from PySide6.QtGui import (
     QFont,
     QFontMetrics,
     QIcon,
-    QKeyEvent,
     QPainter,
     QPalette,
     QStandardItem,
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
 from core.model.document import Document
 from core.model.inference import ERROR, INFO, WARNING, Diagnostic, Inference
 from widgets import icons, theme
+from widgets.common import EnterActivates, sentence
 
 NODE_ROLE = Qt.ItemDataRole.UserRole + 1  # the diagnostic's node id (None: model-wide)
 DIAGNOSTIC_ROLE = Qt.ItemDataRole.UserRole + 2  # the Diagnostic itself
@@ -61,11 +61,6 @@ def counts_text(errors: int, warnings: int, infos: int = 0) -> str:
 def sorted_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """Errors, then warnings, then notes; each group in inference order."""
     return sorted(diagnostics, key=lambda d: ORDER.get(d.severity, len(ORDER)))
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text[:1].upper() + text[1:] if text else text
 
 
 class _Delegate(QStyledItemDelegate):
@@ -131,7 +126,7 @@ class _Delegate(QStyledItemDelegate):
         if d.hint:
             painter.setPen(muted)
             hint = metrics.elidedText(
-                "\u2192 " + _sentence(d.hint), Qt.TextElideMode.ElideRight, width
+                "\u2192 " + sentence(d.hint), Qt.TextElideMode.ElideRight, width
             )
             painter.drawText(
                 QRect(x, rect.top() + line_h + 2, width, line_h),
@@ -139,16 +134,6 @@ class _Delegate(QStyledItemDelegate):
                 hint,
             )
         painter.restore()
-
-
-class _List(QListView):
-    enter_pressed = Signal(QModelIndex)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.enter_pressed.emit(self.currentIndex())
-            return
-        super().keyPressEvent(event)
 
 
 class ProblemsPanel(QWidget):
@@ -179,7 +164,7 @@ class ProblemsPanel(QWidget):
         top.addWidget(self.header, 1)
 
         self.model = QStandardItemModel(self)
-        self.view = _List()
+        self.view = QListView()
         self.view.setModel(self.model)
         self.delegate = _Delegate(self.view)
         self.view.setItemDelegate(self.delegate)
@@ -189,7 +174,8 @@ class ProblemsPanel(QWidget):
         self.view.setMouseTracking(True)
         self.view.setAccessibleName("Problems")
         self.view.clicked.connect(self._activate)
-        self.view.enter_pressed.connect(self._activate)
+        self._enter = EnterActivates(self.view)
+        self._enter.activated.connect(self._activate)
         self.empty = QLabel("Shape inference found nothing to fix.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stack = QStackedWidget()
@@ -288,11 +274,11 @@ def _short_message(d: Diagnostic, inference: Inference | None) -> str:
     """The message without a leading "'name' (Kind): " that the place column shows already."""
     info = None if inference is None or d.node_id is None else inference.nodes.get(d.node_id)
     if info is None:
-        return _sentence(d.message)
+        return sentence(d.message)
     for prefix in (f"{info.name!r} ({info.kind}): ", f"{info.name!r}: "):
         if d.message.startswith(prefix) and len(d.message) > len(prefix):
-            return _sentence(d.message[len(prefix) :])
-    return _sentence(d.message)
+            return sentence(d.message[len(prefix) :])
+    return sentence(d.message)
 
 
 def _where(node_id: str | None, inference: Inference | None, doc: Document | None) -> str:
@@ -307,7 +293,7 @@ def _where(node_id: str | None, inference: Inference | None, doc: Document | Non
 def _tooltip(d: Diagnostic, where: str) -> str:
     e = html.escape
     word = {ERROR: "Error", WARNING: "Warning"}.get(d.severity, "Note")
-    text = f"<qt><b>{word} \u2014 {e(where)}</b><br/>{e(_sentence(d.message))}"
+    text = f"<qt><b>{word} \u2014 {e(where)}</b><br/>{e(sentence(d.message))}"
     if d.hint:
-        text += f"<br/><i>{e(_sentence(d.hint))}</i>"
+        text += f"<br/><i>{e(sentence(d.hint))}</i>"
     return text + "</qt>"

@@ -18,7 +18,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QKeyEvent
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -36,6 +36,7 @@ from core.model import catalog, summary
 from core.model.document import Document
 from core.model.inference import ERROR, WARNING, Inference
 from widgets import icons, theme
+from widgets.common import EnterActivates
 from widgets.problems import severity_icon
 
 COLUMNS = ("Layer", "Kind", "Output shape", "Params", "MACs")
@@ -176,16 +177,6 @@ class _Padded(QStyledItemDelegate):
         return QSize(size.width() + 18, size.height())
 
 
-class _Table(QTableView):
-    enter_pressed = Signal(QModelIndex)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.enter_pressed.emit(self.currentIndex())
-            return
-        super().keyPressEvent(event)
-
-
 class SummaryPanel(QWidget):
     """Layer table (name, kind, output shape, params, MACs) above the model's totals."""
 
@@ -195,7 +186,7 @@ class SummaryPanel(QWidget):
         super().__init__(parent)
         self.rows: list[dict] = []
         self.model = SummaryModel(self)
-        self.table = _Table()
+        self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setItemDelegate(_Padded(self.table))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -224,7 +215,8 @@ class SummaryPanel(QWidget):
         self.table.setFont(numbers)
         self.table.setIconSize(QSize(16, 16))
         self.table.clicked.connect(self._activate)
-        self.table.enter_pressed.connect(self._activate)
+        self._enter = EnterActivates(self.table)
+        self._enter.activated.connect(self._activate)
 
         self.footer = QWidget()
         self.footer.setObjectName("summaryTotals")

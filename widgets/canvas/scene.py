@@ -31,6 +31,7 @@ from widgets.canvas.items import (
     WireItem,
 )
 from widgets.canvas.look import Look
+from widgets.common import disconnect_all
 
 SCENE_MARGIN = 1500.0  # room to pan around the nodes
 DIMMED = 0.55  # opacity of a node that cannot take the dragged wire
@@ -83,12 +84,12 @@ class CanvasScene(QGraphicsScene):
         theme.notifier.changed.connect(self.apply_colors)
         # a deleted scene must not stay connected to a document that outlives it
         hooks = self._hooks
-        self.destroyed.connect(lambda *_: _unhook(hooks))
+        self.destroyed.connect(lambda *_: disconnect_all(hooks))
 
     # -- document ----------------------------------------------------------------------
     def set_document(self, doc: Document | None) -> None:
         """Show ``doc`` (None: nothing) and follow its events from now on."""
-        _unhook(self._hooks)
+        disconnect_all(self._hooks)
         self.document = doc
         if doc is not None:
             for name, listener in (
@@ -699,12 +700,3 @@ def _dist2(a: QPointF, b: QPointF) -> float:
 
 def _refusal(reason: str) -> str:
     return f"Cannot connect: {reason}"
-
-
-def _unhook(hooks: list) -> None:
-    while hooks:
-        event, listener = hooks.pop()
-        try:
-            event.disconnect(listener)
-        except ValueError:
-            pass

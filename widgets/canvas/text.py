@@ -8,6 +8,7 @@ from typing import Any
 
 from core.model import catalog
 from core.model.catalog import shape_str
+from widgets.common import sentence
 
 # Short labels for the key parameters that have a well-known abbreviation.
 ABBREVIATIONS = {
@@ -110,7 +111,7 @@ def diagnostics_html(diagnostics: Iterable[Any]) -> str:
         word = {"error": "Error", "warning": "Warning"}.get(d.severity, "Note")
         line = f"<b>{word}:</b> {escape(d.message)}"
         if d.hint:
-            line += f"<br/><i>{escape(_sentence(d.hint))}</i>"
+            line += f"<br/><i>{escape(sentence(d.hint, full_stop=True))}</i>"
         lines.append(line)
     return "<br/>".join(lines)
 
@@ -133,11 +134,3 @@ def node_tooltip(node: Any, info: Any = None, diagnostics: Iterable[Any] = ()) -
     if body:
         parts.append(body)
     return "<p>" + "<br/>".join(parts) + "</p>"
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    if not text:
-        return text
-    text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
