@@ -4,7 +4,7 @@ type: valid edits become ``params_edited``/``name_edited`` requests, invalid one
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QApplication,
@@ -30,14 +30,6 @@ EDITOR_TYPES = {
     "shape": (QLineEdit,),
     "ints": (QLineEdit,),
 }
-
-
-@pytest.fixture(autouse=True)
-def _delete_dropped_widgets():
-    """Delete the widgets a test dropped (deleteLater needs an event loop tests do not run),
-    so that they do not pile up and slow later theme changes."""
-    yield
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, QMimeData, Qt
+from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QDrag, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -21,14 +21,6 @@ def double_click(view, pos) -> None:
     """A real double click: Qt 6's mouseDClick alone sends no press before it."""
     QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
-
-
-@pytest.fixture(autouse=True)
-def _delete_dropped_widgets():
-    """Delete the widgets a test dropped (deleteLater needs an event loop tests do not run),
-    so that they do not pile up and slow later theme changes."""
-    yield
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture

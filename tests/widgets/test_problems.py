@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -11,14 +11,6 @@ from core.model import Document
 from core.model.inference import ERROR, INFO, WARNING, Diagnostic, Inference, infer
 from widgets import theme
 from widgets.problems import DIAGNOSTIC_ROLE, NO_PROBLEMS, ProblemsPanel, counts_text
-
-
-@pytest.fixture(autouse=True)
-def _delete_dropped_widgets():
-    """Delete the widgets a test dropped (deleteLater needs an event loop tests do not run),
-    so that they do not pile up and slow later theme changes."""
-    yield
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture

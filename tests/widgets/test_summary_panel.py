@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -16,14 +16,6 @@ from widgets import theme
 from widgets.summary_panel import COLUMNS, ID_ROLE, SummaryPanel, count_cell, shape_cell
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources/examples/cnn_digits.ember.json"
-
-
-@pytest.fixture(autouse=True)
-def _delete_dropped_widgets():
-    """Delete the widgets a test dropped (deleteLater needs an event loop tests do not run),
-    so that they do not pile up and slow later theme changes."""
-    yield
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture
