@@ -42,7 +42,6 @@ from widgets.problems import severity_icon
 COLUMNS = ("Layer", "Kind", "Output shape", "Params", "MACs")
 NUMERIC = {3, 4}
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
-BATCH = "N"  # the batch dimension, as ``ember-studio summary`` shows it
 # the footer: (caption, the key of core.model.summary.summary_totals it shows, format)
 TOTALS = (
     ("Total params", "params", lambda n: f"{n:,}"),
@@ -50,20 +49,6 @@ TOTALS = (
     ("MACs per sample", "macs", summary.with_human),
     ("Estimated size", "total_bytes", lambda n: f"{n / 1e6:.2f} MB"),
 )
-
-
-def count_cell(n: int | None) -> str:
-    """A count with thousands separators; ``--`` for none and ``?`` when unknown."""
-    if n is None:
-        return summary.UNKNOWN
-    return f"{n:,}" if n else summary.NONE
-
-
-def shape_cell(shape: tuple[int, ...] | None) -> str:
-    """``[N, 16, 8, 8]`` (batch first, as the CLI prints it); ``?`` when unknown."""
-    if shape is None:
-        return summary.UNKNOWN
-    return "[" + ", ".join([BATCH, *map(str, shape)]) + "]"
 
 
 class SummaryModel(QAbstractTableModel):
@@ -154,15 +139,15 @@ class SummaryModel(QAbstractTableModel):
             except KeyError:
                 return row["kind"]
         if col == 2:
-            return shape_cell(row["shape"])
-        return count_cell(row["params"] if col == 3 else row["macs"])
+            return summary.shape_cell(row["shape"])
+        return summary.count_cell(row["params"] if col == 3 else row["macs"])
 
     def _tooltip(self, row: dict) -> str:
         e = html.escape
         parts = [f"<b>{e(row['name'])}</b> <code>{e(row['id'])}</code>"]
-        ins = ", ".join(shape_cell(s) for s in row["in_shapes"])
+        ins = ", ".join(summary.shape_cell(s) for s in row["in_shapes"])
         if ins:
-            parts.append(f"in {e(ins)} \u2192 out {e(shape_cell(row['shape']))}")
+            parts.append(f"in {e(ins)} \u2192 out {e(summary.shape_cell(row['shape']))}")
         for d in self.diagnostics.get(row["id"], ()):
             hint = f"<br/><i>{e(d.hint)}</i>" if d.hint else ""
             parts.append(f"<b>{e(d.severity.capitalize())}:</b> {e(d.message)}{hint}")

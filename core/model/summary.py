@@ -82,10 +82,10 @@ def summary_text(
                 _clip(r["name"]),
                 r["id"],
                 r["kind"],
-                ", ".join(_shape_cell(s, batch) for s in r["in_shapes"]) or NONE,
-                _shape_cell(r["shape"], batch),
-                _count_cell(r["params"]),
-                _count_cell(r["macs"]),
+                ", ".join(shape_cell(s, batch) for s in r["in_shapes"]) or NONE,
+                shape_cell(r["shape"], batch),
+                count_cell(r["params"]),
+                count_cell(r["macs"]),
             )
         )
     marked = any(r["severity"] for r in rows)
@@ -185,13 +185,16 @@ def _batched(shape: Shape | None) -> Shape | None:
     return None if shape is None else (-1, *shape)
 
 
-def _shape_cell(shape: Shape | None, batch: str) -> str:
+def shape_cell(shape: Shape | None, batch: str = "N") -> str:
+    """``[N, 16, 8, 8]``: a per-sample shape with the batch dimension first; ``?`` when
+    unknown."""
     if shape is None:
         return UNKNOWN
     return "[" + ", ".join([batch, *map(str, shape)]) + "]"
 
 
-def _count_cell(n: int | None) -> str:
+def count_cell(n: int | None) -> str:
+    """A count with thousands separators; ``--`` for none and ``?`` when unknown."""
     if n is None:
         return UNKNOWN
     return f"{n:,}" if n else NONE

@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QApplication
 
 from core.model import catalog, serialize
 from core.model.inference import infer
-from core.model.summary import summary_rows, summary_text
+from core.model.summary import count_cell, shape_cell, summary_rows, summary_text
 from widgets import theme
-from widgets.summary_panel import COLUMNS, ID_ROLE, SummaryPanel, count_cell, shape_cell
+from widgets.summary_panel import COLUMNS, ID_ROLE, SummaryPanel
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources/examples/cnn_digits.ember.json"
 
