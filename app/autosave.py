@@ -197,8 +197,8 @@ class Autosaver(QObject):
         if self._lock is None:
             lock = QLockFile(str(_lock_path(self.path)))
             lock.setStaleLockTime(0)  # stale only when the owner is gone, never by age
-            lock.tryLock(0)
-            self._lock = lock
+            if lock.tryLock(0):  # else tried again at the next save
+                self._lock = lock
 
     def _on_modified_changed(self, modified: bool) -> None:
         if not modified:  # saved, or back to the saved state, or another project opened

@@ -857,7 +857,7 @@ class MainWindow(QMainWindow):
             snapped = self.scene.snap(*at)
             paste = menu.addAction(icons.icon("paste"), "Paste Here")
             paste.setEnabled(self.controller.can_paste())
-            paste.triggered.connect(lambda: self.paste(at))
+            paste.triggered.connect(lambda: self.paste(snapped))
             add_menu = menu.addMenu("Add Layer")
             for category, entries in catalog.by_category().items():
                 sub = add_menu.addMenu(icons.category_icon(category), category)
