@@ -16,11 +16,18 @@ Relative paths resolve against ``root`` (the project file's folder).
 
 ``check_dataset(dataset, root=...)`` lists the problems found without reading any data
 (unknown names and options, a path that is not there): what ``validate`` reports.
+
+Once the data is loaded, ``data_info(data)`` is what a model needs to know about it (no
+arrays), ``data_problems(doc, info)`` the ways the document's model does not fit it (as
+inference diagnostics) and ``input_params_for(info)`` the Input node's parameters that fit.
 """
 
 from __future__ import annotations
 
+import csv
 import inspect
+import io
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -33,9 +40,21 @@ from core.model import settings
 from core.model.params import short_repr
 
 if TYPE_CHECKING:
+    from core.model.inference import Diagnostic, Inference
     from core.model.serialize import Problem
 
-__all__ = ["Data", "DatasetError", "check_dataset", "load_data"]
+__all__ = [
+    "DATA_CODES",
+    "Data",
+    "DataInfo",
+    "DatasetError",
+    "check_dataset",
+    "csv_columns",
+    "data_info",
+    "data_problems",
+    "input_params_for",
+    "load_data",
+]
 
 _FILE_SOURCES = {"csv": "file", "npz": "file", "mnist": "folder", "image_folder": "folder"}
 
@@ -300,3 +319,237 @@ def _split(ds, fraction: float, seed: int):
         )
     train, val = ds.split([n - n_val, n_val], seed=seed)
     return train, val
+
+
+# -- what a model needs to know about the data, and where a document does not fit it ---------
+#: Every diagnostic code :func:`data_problems` can give, with what it means.
+DATA_CODES = {
+    "data_input_shape": "the Input node's shape is not the shape of the dataset's samples",
+    "data_input_dtype": "the Input node's dtype is not the dtype of the dataset's samples",
+    "data_classes": "the model's output does not give one score per class of the dataset",
+    "data_targets": "the model's output does not have the shape of the regression targets",
+    "data_loss": "the training loss does not suit the dataset's task",
+    "data_vocab": "an Embedding after the Input has fewer rows than the dataset has ids",
+}
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    """What a model needs to know about loaded data, without its arrays."""
+
+    input_shape: tuple[int, ...]
+    input_dtype: str  # "float32" or "int64"
+    task: str  # "classification" or "regression"
+    num_classes: int | None
+    classes: tuple[str, ...] | None
+    target_shape: tuple[int, ...]
+    train_samples: int
+    val_samples: int
+    description: str
+    name: str
+
+
+def data_info(data: Data) -> DataInfo:
+    """The facts of ``data`` that the model and the GUI look at."""
+    return DataInfo(
+        input_shape=tuple(data.input_shape),
+        input_dtype=data.input_dtype,
+        task=data.task,
+        num_classes=data.num_classes,
+        classes=None if data.classes is None else tuple(data.classes),
+        target_shape=tuple(data.target_shape),
+        train_samples=len(data.train),
+        val_samples=0 if data.val is None else len(data.val),
+        description=data.description,
+        name=data.name,
+    )
+
+
+def input_params_for(info: DataInfo) -> dict:
+    """The Input node parameters that take the samples of ``info``'s data."""
+    return {"shape": list(info.input_shape), "dtype": info.input_dtype}
+
+
+def data_problems(doc, info: DataInfo, inference: Inference | None = None) -> list[Diagnostic]:
+    """Where ``doc``'s model does not fit the data ``info`` describes, as diagnostics (codes
+    in :data:`DATA_CODES`): the one Input node's shape and dtype, an Embedding right after
+    it that is too small for the ids, and, where ``inference`` (run here when None) knows the
+    one Output node's shape, that output against the classes or targets under the training
+    loss. "error" where training would fail, "warning" where it would run but make little
+    sense. [] when the model has no single Input (inference and the trainer say why)."""
+    from core.model.inference import ERROR, Diagnostic, infer
+
+    inputs = doc.input_nodes()
+    if len(inputs) != 1:
+        return []
+    node = inputs[0]
+    out: list[Diagnostic] = []
+    shape = tuple(node.params.get("shape", ()))
+    dtype = node.params.get("dtype", "float32")
+    want = tuple(info.input_shape)
+    if shape != want:
+        out.append(
+            Diagnostic(
+                node.id,
+                ERROR,
+                f"Input {node.name!r} takes samples of shape {list(shape)}, but the dataset "
+                f"{info.name!r} gives samples of shape {list(want)}",
+                f"set the Input's shape to {list(want)}",
+                "data_input_shape",
+            )
+        )
+    if dtype != info.input_dtype:
+        what = "character/token ids" if info.input_dtype == "int64" else "float features"
+        out.append(
+            Diagnostic(
+                node.id,
+                ERROR,
+                f"Input {node.name!r} takes {dtype} samples, but the dataset {info.name!r} "
+                f"gives {info.input_dtype} ({what})",
+                f"set the Input's dtype to {info.input_dtype}",
+                "data_input_dtype",
+            )
+        )
+    if out:
+        return out  # the shapes after a wrong Input say nothing about the data
+    out += _vocab_problems(doc, node.id, info)
+    loss = settings.resolve_loss(doc.training.get("loss", "auto"), info.task)
+    found = _loss_problem(loss, info)
+    if found is not None:
+        return out + [Diagnostic(None, found[0], found[1], found[2], "data_loss")]
+    outputs = doc.output_nodes()
+    if len(outputs) != 1:
+        return out
+    inference = infer(doc) if inference is None else inference
+    got = inference.shape(outputs[0].id)
+    if got is not None:
+        problem = _output_problem(outputs[0], tuple(got), loss, info)
+        if problem is not None:
+            out.append(Diagnostic(outputs[0].id, ERROR, *problem))
+    return out
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return str(list(shape))
+
+
+def _loss_problem(loss: str | None, info: DataInfo) -> tuple[str, str, str] | None:
+    """(severity, message, hint) when the training loss does not suit the task (the
+    trainer refuses the errors)."""
+    name = repr(info.name)
+    if info.task == "regression" and loss == "cross_entropy":
+        return (
+            "error",
+            f"the loss cross_entropy needs class targets, but the dataset {name} is a "
+            "regression set",
+            "set the training loss to 'auto', 'mse', 'l1' or 'huber'",
+        )
+    if info.task == "regression" and loss == "bce_with_logits":
+        return (
+            "warning",
+            f"the loss bce_with_logits expects targets between 0 and 1, but the dataset {name} "
+            "is a regression set",
+            "set the training loss to 'auto' (mse) unless the targets are probabilities",
+        )
+    if loss == "bce_with_logits" and (info.num_classes or 2) > 2:
+        return (
+            "error",
+            f"the loss bce_with_logits is for two classes, but the dataset {name} has "
+            f"{info.num_classes}",
+            "set the training loss to 'auto' (cross_entropy)",
+        )
+    return None
+
+
+def _output_problem(node, got: tuple, loss: str | None, info: DataInfo):
+    """(message, hint, code) when the Output's per-sample shape ``got`` does not fit what
+    the loss compares it with (as core.train.objective checks it), else None."""
+    t = tuple(info.target_shape)
+    name, data = node.name, repr(info.name)
+    if info.task == "regression":
+        if got == t:
+            return None
+        k = math.prod(t)
+        return (
+            f"Output {name!r} gives {_shape_text(got)} per sample, but the dataset {data} has "
+            f"{k} regression target{'s' if k != 1 else ''} of shape {_shape_text(t)}",
+            f"make the layer before the output produce {_shape_text(t)} per sample"
+            + (f" (e.g. a Linear with out_features={t[-1]})" if len(t) == 1 else ""),
+            "data_targets",
+        )
+    c = info.num_classes
+    if loss == "bce_with_logits":
+        if got in (t + (1,), t):
+            return None
+        return (
+            f"Output {name!r} gives {_shape_text(got)} per sample, but bce_with_logits needs "
+            f"one logit per sample, {_shape_text(t + (1,))}",
+            "make the layer before the output produce 1 feature",
+            "data_classes",
+        )
+    if got == t + (c,):
+        return None
+    where = " at each position" if t else ""
+    if got[:-1] == t:
+        message = (
+            f"Output {name!r} gives {got[-1]} score{'s' if got[-1] != 1 else ''} per "
+            f"sample{where}, but the dataset {data} has {c} classes"
+        )
+    else:
+        message = (
+            f"Output {name!r} gives {_shape_text(got)} per sample, but {loss} over the "
+            f"dataset {data}'s {c} classes needs {_shape_text(t + (c,))} (one score per "
+            f"class{where})"
+        )
+    hint = f"make the layer before the output produce {c} features (e.g. a Linear with "
+    hint += f"out_features={c})"
+    if c == 2 and got in (t + (1,), t):
+        hint += ", or set the training loss to bce_with_logits"
+    return message, hint, "data_classes"
+
+
+def _vocab_problems(doc, input_id: str, info: DataInfo) -> list[Diagnostic]:
+    """Embeddings fed straight from the Input that have fewer rows than the data has ids."""
+    from core.model.inference import ERROR, Diagnostic
+
+    if info.input_dtype != "int64" or not info.num_classes:
+        return []
+    out = []
+    for nid in doc.successors(input_id):
+        node = doc.node(nid)
+        rows = node.params.get("num_embeddings") if node.kind == "Embedding" else None
+        if isinstance(rows, int) and rows < info.num_classes:
+            out.append(
+                Diagnostic(
+                    nid,
+                    ERROR,
+                    f"Embedding {node.name!r} has {rows} rows, but the dataset {info.name!r} "
+                    f"has {info.num_classes} different ids (its vocabulary)",
+                    f"set num_embeddings to {info.num_classes}",
+                    "data_vocab",
+                )
+            )
+    return out
+
+
+def csv_columns(path: str | os.PathLike, *, root: str | os.PathLike | None = None) -> list[str]:
+    """The column names in a CSV file's header row (delimiter detected as load_csv does),
+    reading only the start of the file; [] when it cannot be read."""
+    from core.datasets import tabular
+
+    full = os.path.expanduser(os.fspath(path))
+    if not os.path.isabs(full) and root is not None:
+        full = os.path.join(os.fspath(root), full)
+    try:
+        with open(full, newline="", encoding="utf-8-sig") as f:
+            sample = f.read(tabular._SNIFF_CHARS)
+    except (OSError, UnicodeDecodeError):
+        return []
+    delimiter = tabular._sniff(sample, len(sample) == tabular._SNIFF_CHARS)
+    try:
+        for row in csv.reader(io.StringIO(sample), delimiter=delimiter):
+            if row:
+                return [cell.strip() for cell in row]
+    except csv.Error:
+        return []
+    return []

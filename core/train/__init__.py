@@ -20,12 +20,16 @@
   op and the document node that produced it.
 - Checkpoints (``last.ckpt``, ``best.ckpt`` in out_dir) resume exactly:
   ``train_document(doc, resume="runs/1/last.ckpt")``.
+- What a GUI keeps and shows of a run: :class:`RunLog` (growing metric buffers, CSV),
+  ``core.train.insight`` (decision boundary, confusion matrix, predictions, try-it) and
+  ``core.train.health`` (dead ReLUs, vanishing/exploding gradients, the NaN node).
 """
 
 from core.train.callbacks import Callback, CSVLogger
 from core.train.checkpoint import load_checkpoint, load_weights, save_checkpoint
 from core.train.control import TrainControl
-from core.train.document import document_trainer, train_document
+from core.train.document import document_data, document_trainer, train_document
+from core.train.history import ProgressInfo, RunLog, Series, group_by_node, progress_of, smooth
 from core.train.objective import Objective
 from core.train.reports import (
     Anomaly,
@@ -44,16 +48,23 @@ __all__ = [
     "Callback",
     "EpochReport",
     "Objective",
+    "ProgressInfo",
+    "RunLog",
+    "Series",
     "StepReport",
     "TrainControl",
     "TrainError",
     "TrainInfo",
     "TrainResult",
     "Trainer",
+    "document_data",
     "document_trainer",
     "fit",
+    "group_by_node",
     "load_checkpoint",
     "load_weights",
+    "progress_of",
     "save_checkpoint",
+    "smooth",
     "train_document",
 ]

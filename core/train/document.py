@@ -29,7 +29,6 @@ def document_trainer(
     Raises TrainError (stage "data", "build" or "setup") saying what to fix.
     """
     from core.model.build import BuildError, build
-    from core.model.data import load_data
     from core.model.inference import infer
 
     settings = dict(doc.training)
@@ -48,14 +47,7 @@ def document_trainer(
         err = BuildError(inference.errors)
         raise TrainError(str(err), stage="build") from err
     if data is None:
-        try:
-            data = load_data(doc.dataset, root=root)
-        except ValueError as e:
-            raise TrainError(
-                f"the dataset cannot be loaded: {e}",
-                stage="data",
-                hint="fix the dataset settings (source, name, path, options)",
-            ) from e
+        data = document_data(doc, root=root)
     _check_input(doc, data)
     core.manual_seed(settings["seed"])  # the initial weights follow the seed
     model = build(doc, inference)
@@ -72,6 +64,21 @@ def document_trainer(
         monitor_mode=options.pop("monitor_mode", mode),
         **options,
     )
+
+
+def document_data(doc, *, root=None):
+    """The :class:`core.model.data.Data` of ``doc``'s dataset section; TrainError (stage
+    "data") saying what to fix when it cannot be loaded."""
+    from core.model.data import load_data
+
+    try:
+        return load_data(doc.dataset, root=root)
+    except ValueError as e:
+        raise TrainError(
+            f"the dataset cannot be loaded: {e}",
+            stage="data",
+            hint="fix the dataset settings (source, name, path, options)",
+        ) from e
 
 
 def train_document(
