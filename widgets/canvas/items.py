@@ -8,6 +8,7 @@ document, and leave every interaction to the scene (see ``scene.py``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -41,6 +42,7 @@ from widgets.canvas.look import (
 if TYPE_CHECKING:
     from core.model import Edge, Node
     from core.model.inference import Diagnostic, NodeInfo
+    from core.train.health import Issue, NodeHealth
 
 NODE_Z, EDGE_Z, WIRE_Z = 10.0, 0.0, 20.0
 TEXT_LOD = 0.3  # below this zoom a node card shows no text
@@ -250,6 +252,80 @@ class BadgeItem(QGraphicsItem):
         painter.drawPoint(center + QPointF(0, 4.2 * scale))
 
 
+class HealthBadgeItem(QGraphicsItem):
+    """Training health under a node card's bottom-left corner: one pill per issue (its
+    short text on the severity's colour), the tooltip saying what each means and what to
+    try. It paints itself, so that new numbers while training leave the card's cache alone;
+    far out, where the card drops its text, it hides."""
+
+    GAP = 5.0  # between the card's bottom edge and the pills
+    HEIGHT = 16.0
+    SPACING = 4.0  # between pills
+    PAD = 6.0  # text to pill edge
+
+    def __init__(self, node_item: NodeItem) -> None:
+        super().__init__()
+        self.issues: tuple[Issue, ...] = ()
+        self._pills: list[tuple[QRectF, Issue]] = []
+        self._rect = QRectF()
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setVisible(False)
+        self.setParentItem(node_item)
+
+    def set_issues(self, issues: Sequence[Issue]) -> None:
+        """Show these issues (none: hidden)."""
+        self.issues = tuple(issues)
+        self.setToolTip(_health_tooltip(self.issues))
+        self.relayout()
+        self.setVisible(bool(self.issues))
+
+    def relayout(self) -> None:
+        """Size the pills for their texts in the scene's current fonts."""
+        look = _look(self)
+        metrics = look.health_metrics if look is not None else None
+        pills, x = [], 0.0
+        for issue in self.issues:
+            width = metrics.horizontalAdvance(issue.badge) if metrics else 7.0 * len(issue.badge)
+            rect = QRectF(x, 0.0, max(width + 2 * self.PAD, self.HEIGHT), self.HEIGHT)
+            pills.append((rect, issue))
+            x = rect.right() + self.SPACING
+        self.prepareGeometryChange()
+        self._pills = pills
+        self._rect = QRectF(-1.0, -1.0, max(x - self.SPACING, 0.0) + 2.0, self.HEIGHT + 2.0)
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return self._rect
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        look = _look(self)
+        if look is None or not self._pills:
+            return
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < TEXT_LOD:
+            return  # far out the card is a coloured tile: its outline tells of a NaN
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        painter.setFont(look.health_font)
+        for rect, issue in self._pills:
+            fill, ink = look.health_colors(issue.severity)
+            painter.setPen(QPen(look.colors.canvas_bg, 1.0))  # parts it from a wire below
+            painter.setBrush(fill)
+            painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
+            painter.setPen(ink)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, issue.badge)
+
+
+def _health_tooltip(issues: Sequence[Issue]) -> str:
+    if not issues:
+        return ""
+    rows = "".join(
+        f"<p style='margin:0 0 4px 0'><b>{escape(i.badge)}</b> \u2014 "
+        f"{escape(i.tooltip, quote=False)}</p>"
+        for i in issues
+    )
+    return f"<div style='max-width:360px'>{rows}</div>"
+
+
 class NodeItem(QGraphicsItem):
     """A node card: category-coloured header with icon, name and kind; key parameters;
     output shape and parameter count; input ports left, output ports right."""
@@ -276,6 +352,8 @@ class NodeItem(QGraphicsItem):
         self._texts: dict[str, str] = {}
         self.badge = BadgeItem(self)
         self.badge.setPos(NODE_WIDTH - 13.0, 13.0)
+        self.health: NodeHealth | None = None
+        self.health_badge = HealthBadgeItem(self)
         self._make_ports()
         self.setPos(QPointF(*node.position))
         self._update_tooltip()
@@ -325,10 +403,28 @@ class NodeItem(QGraphicsItem):
         self.update()
         return True
 
+    def set_health(self, health: NodeHealth | None) -> None:
+        """Show training health (None: none): issue pills under the card; a NaN (an error)
+        outlines the card red. Repaints only when the issues change."""
+        self.health = health
+        issues = health.issues if health is not None else ()
+        if issues == self.health_badge.issues:
+            return  # new numbers, same badges
+        had_error = self.health_error
+        self.health_badge.set_issues(issues)
+        if self.health_error != had_error:
+            self.update()
+
+    @property
+    def health_error(self) -> bool:
+        """Whether training found an error here (a NaN/Inf first appeared in this node)."""
+        return any(i.severity == "error" for i in self.health_badge.issues)
+
     def restyle(self) -> None:
         """Repaint in the current theme (its colours, fonts and icon tint)."""
         self._icon = None
         self._texts.clear()
+        self.health_badge.relayout()
         self.update()
 
     def ports(self) -> list[PortItem]:
@@ -348,6 +444,7 @@ class NodeItem(QGraphicsItem):
         if height != self._height:
             self.prepareGeometryChange()
             self._height = height
+        self.health_badge.setPos(0.0, height + HealthBadgeItem.GAP)
         for ports, x in ((self.inputs, 0.0), (self.outputs, NODE_WIDTH)):
             top = height / 2 - (len(ports) - 1) * PORT_SPACING / 2
             for i, port in enumerate(ports.values()):
@@ -448,7 +545,8 @@ class NodeItem(QGraphicsItem):
 
         # far out, lines keep at least a pixel or so on screen
         scale = 1.0 if not far else 1.0 / max(lod, 0.05)
-        if self.severity == "error":
+        error = self.severity == "error" or self.health_error
+        if error:
             border = QPen(c.error, max(2.0 if selected else 1.6, 1.6 * scale))
         elif selected:
             border = QPen(c.node_selected, max(2.0, 2.0 * scale))
@@ -460,7 +558,7 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         inset = border.widthF() / 2
         painter.drawRoundedRect(card.adjusted(inset, inset, -inset, -inset), radius, radius)
-        if selected and self.severity == "error":
+        if selected and error:
             painter.setPen(QPen(c.node_selected, 1.0 * scale))
             painter.drawRoundedRect(card.adjusted(-2.5, -2.5, 2.5, 2.5), radius + 2, radius + 2)
 

@@ -53,12 +53,22 @@ class Look:
         self.badge_font = QFont(family)
         self.badge_font.setPixelSize(11)
         self.badge_font.setWeight(QFont.Weight.Bold)
-        for font in (self.name_font, self.kind_font, self.body_font, self.port_font):
+        self.health_font = QFont(family)  # the training-health pills under a card
+        self.health_font.setPixelSize(10)
+        self.health_font.setWeight(QFont.Weight.Bold)
+        for font in (
+            self.name_font,
+            self.kind_font,
+            self.body_font,
+            self.port_font,
+            self.health_font,
+        ):
             font.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
         self.name_metrics = QFontMetricsF(self.name_font)
         self.kind_metrics = QFontMetricsF(self.kind_font)
         self.body_metrics = QFontMetricsF(self.body_font)
         self.port_metrics = QFontMetricsF(self.port_font)
+        self.health_metrics = QFontMetricsF(self.health_font)
         dark = c.node_fill.lightnessF() < 0.5
         self.dark = dark
         # the header is the node's fill tinted with its category colour
@@ -67,6 +77,13 @@ class Look:
         self.shadow = QColor(0, 0, 0, 90 if dark else 38)
         self.shape_color = c.accent
         self.wire_hover = _mix(c.wire, c.wire_selected, 0.5)
+
+    def health_colors(self, severity: str) -> tuple[QColor, QColor]:
+        """(fill, text) of a training-health pill: the severity's colour, with text that
+        reads on it (white on the light theme's deep tones, dark on the dark theme's)."""
+        c = self.colors
+        fill = c.error if severity == "error" else c.warning
+        return fill, (c.canvas_bg if self.dark else QColor("white"))
 
     def category_color(self, category: str) -> QColor:
         return self.colors.category.get(category, self.colors.accent)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from html import escape
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
@@ -26,12 +27,16 @@ from widgets.canvas.items import (
     SOURCE,
     BadgeItem,
     EdgeItem,
+    HealthBadgeItem,
     NodeItem,
     PortItem,
     WireItem,
 )
 from widgets.canvas.look import Look
 from widgets.common import disconnect_all
+
+if TYPE_CHECKING:
+    from core.train.health import NodeHealth
 
 SCENE_MARGIN = 1500.0  # room to pan around the nodes
 DIMMED = 0.55  # opacity of a node that cannot take the dragged wire
@@ -67,6 +72,7 @@ class CanvasScene(QGraphicsScene):
         self._edges_of: dict[str, set[EdgeItem]] = {}
         # node id -> (why it refuses the data on its input wires, diagnostic code)
         self._wire_problems: dict[str, tuple[str, str]] = {}
+        self._health: dict[str, NodeHealth] = {}  # training health shown, by node id
         self._hooks: list = []  # [(event, listener)] connected on the document
         self._drag: _WireDrag | None = None
         self._press_positions: dict[str, QPointF] | None = None
@@ -126,6 +132,13 @@ class CanvasScene(QGraphicsScene):
                     problems[nid] = (d.message, d.code)
                     break
         self._set_wire_problems(problems)
+
+    def set_health(self, health: dict[str, NodeHealth] | None) -> None:
+        """Show training-health badges (None or {}: none); ids of no node are skipped.
+        A new document (``reset``) or a removed node drops its badges."""
+        self._health = dict(health or {})
+        for nid, item in self._nodes.items():
+            item.set_health(self._health.get(nid))
 
     def item_for_node(self, node_id: str) -> NodeItem | None:
         return self._nodes.get(node_id)
@@ -230,6 +243,7 @@ class CanvasScene(QGraphicsScene):
             self._edges.clear()
             self._edges_of.clear()
             self._wire_problems.clear()
+            self._health = {}
             self.inference = None
             doc = self.document
             if doc is not None:
@@ -266,6 +280,7 @@ class CanvasScene(QGraphicsScene):
             self._on_edge_removed(edge.edge)
         self._edges_of.pop(node.id, None)
         self._wire_problems.pop(node.id, None)
+        self._health.pop(node.id, None)
         if self._drag is not None:
             self._cancel_wire_drag()
         was_selected = item.isSelected()
@@ -381,7 +396,7 @@ class CanvasScene(QGraphicsScene):
         for item in self.items(pos):
             if isinstance(item, NodeItem):
                 return item
-            if isinstance(item, (PortItem, BadgeItem)):
+            if isinstance(item, (PortItem, BadgeItem, HealthBadgeItem)):
                 return item.parentItem()
         return None
 
