@@ -7,7 +7,8 @@ Studio's window; Qt is imported only then::
     python -m app                         the welcome page (or the last project)
     python -m app model.ember.json        open a project
     python -m app --screenshot OUT.png [PROJECT] [--theme dark] [--size 1440x900]
-                  [--select NODE_ID]      render the window offscreen to a PNG and exit
+                  [--select NODE_ID] [--train EPOCHS] [--show DOCK]
+                                          render the window offscreen to a PNG and exit
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from app import __version__, cli
 
 SCREENSHOT_SIZE = (1440, 900)
 INFERENCE_TIMEOUT_MS = 20_000
+TRAIN_TIMEOUT_MS = 600_000  # --train: the longest wait for the epochs asked for
+SHOWABLE_DOCKS = ("metrics", "graph", "insight", "data", "training")
 # Qt's own command-line options that take a value (they go to QApplication untouched)
 QT_VALUE_OPTIONS = {
     "-platform",
@@ -80,6 +83,17 @@ def _parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     )
     parser.add_argument(
         "--select", metavar="NODE_ID", help="screenshot with this node selected (inspector)"
+    )
+    parser.add_argument(
+        "--train",
+        type=int,
+        metavar="EPOCHS",
+        help="screenshot during training: train PROJECT, render after EPOCHS epochs, stop",
+    )
+    parser.add_argument(
+        "--show",
+        choices=SHOWABLE_DOCKS,
+        help="screenshot with this dock raised (metrics, graph, insight, data, training)",
     )
     args, rest = parser.parse_known_args(ours)
     return args, [*qt_args, *rest]
@@ -166,10 +180,13 @@ def screenshot(
     theme_mode: str | None = None,
     size: tuple[int, int] = SCREENSHOT_SIZE,
     select: str | None = None,
+    train: int | None = None,
+    show: str | None = None,
 ) -> int:
     """Render the main window (with ``project`` open, after its first inference) to the PNG
-    ``out``, with node ``select`` selected; 0 on success, 1 with a message on stderr
-    otherwise."""
+    ``out``, with node ``select`` selected, dock ``show`` raised and, with ``train``, while
+    training: after ``train`` epochs (the run is paused for the shot, then stopped).
+    0 on success, 1 with a message on stderr otherwise."""
     out_path = Path(out).expanduser().resolve()
     folder = out_path.parent
     if not folder.is_dir() or not os.access(folder, os.W_OK):
@@ -185,8 +202,10 @@ def screenshot(
             return _fail(
                 f"--select: {project} has no node {select!r} (ids: {', '.join(doc.nodes)})"
             )
-    elif select is not None:
-        return _fail("--select needs a PROJECT")
+    elif select is not None or train is not None:
+        return _fail(f"{'--select' if select is not None else '--train'} needs a PROJECT")
+    if train is not None and train < 1:
+        return _fail(f"--train must be a number of epochs >= 1 (not {train})")
     if "-platform" not in qt_args and not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     setup_application(qt_args, theme_mode)
@@ -213,17 +232,59 @@ def screenshot(
             window.view.show_start()
         if select is not None:
             window.scene.select_ids([select])
+        if train is not None and not _train_for_screenshot(window, train, loop):
+            return 1
+        if show is not None:
+            dock = getattr(window.training, f"{show}_dock")
+            dock.show()
+            window.training.reveal_dock(dock)
         for _ in range(3):  # let the views lay out what the inference changed
             QTimer.singleShot(0, loop.quit)
             loop.exec()
         if not window.grab().save(str(out_path), "PNG"):
             return _fail(f"cannot write the screenshot {out_path}")
     finally:
+        window.training.shutdown()
         window.autosaver.discard()
         window.hide()
         window.deleteLater()
     print(out_path)
     return 0
+
+
+def _train_for_screenshot(window, epochs: int, loop) -> bool:
+    """Train until ``epochs`` epochs are done, then pause (the shot shows a live run)."""
+    from PySide6.QtCore import QTimer
+
+    trainer = window.training.trainer
+    window.controller.update_settings("training", {"epochs": epochs + 1000})  # still running
+    failed: list[str] = []
+
+    def on_updated(run) -> None:
+        if run.last_epoch >= epochs:
+            trainer.pause()
+            loop.quit()
+
+    def on_failed(run, error) -> None:
+        failed.append(error.message)
+        loop.quit()
+
+    trainer.updated.connect(on_updated)
+    trainer.failed.connect(on_failed)
+    trainer.finished.connect(lambda run: loop.quit())
+    if not window.training.start():
+        _fail(f"--train: cannot train: {window.statusBar().currentMessage()}")
+        return False
+    QTimer.singleShot(TRAIN_TIMEOUT_MS, loop.quit)
+    loop.exec()
+    trainer.updated.disconnect(on_updated)
+    if failed:
+        _fail(f"--train: the run failed: {failed[0]}")
+        return False
+    for _ in range(3):  # the plots, graph and insight views take the last batch
+        QTimer.singleShot(40, loop.quit)
+        loop.exec()
+    return True
 
 
 def _reason(error: Exception) -> str:
@@ -264,6 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             theme_mode=args.theme,
             size=size,
             select=args.select,
+            train=args.train,
+            show=args.show,
         )
     if args.project is None and args.theme is None:
         return run_gui(qt_args)  # the plain start (tests replace run_gui with one argument)

@@ -412,10 +412,13 @@ class PasteCommand(DocumentCommand):
 
 class UpdateSettingsCommand(DocumentCommand):
     """Change some settings of a section ("dataset", "training", "meta", "ui");
-    consecutive changes of the same settings merge."""
+    consecutive changes of the same settings in one edit ``session`` merge (typing)."""
 
-    def __init__(self, doc: Document, section: str, values: Mapping[str, Any]) -> None:
+    def __init__(
+        self, doc: Document, section: str, values: Mapping[str, Any], session: int = 0
+    ) -> None:
         self.section = section
+        self.session = session
         self.values = dict(values) if isinstance(values, Mapping) else values
         self.old = getattr(doc, section) if section in SECTIONS else None
         self.new: dict | None = None
@@ -443,6 +446,7 @@ class UpdateSettingsCommand(DocumentCommand):
         if not (
             isinstance(other, UpdateSettingsCommand)
             and other.section == self.section
+            and other.session == self.session
             and set(other.values) == set(self.values)
         ):
             return False

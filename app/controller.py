@@ -209,7 +209,10 @@ class DocumentController(QObject):
 
     def update_settings(self, section: str, values: Mapping[str, Any]) -> bool:
         """Change some dataset/training/meta/ui settings in one step."""
-        return self._push_new(lambda: UpdateSettingsCommand(self.document, section, values))
+        session = self._edit_session
+        return self._push_new(
+            lambda: UpdateSettingsCommand(self.document, section, values, session)
+        )
 
     def auto_layout(self, node_ids: Iterable[str] | None = None) -> bool:
         """Lay the model out left to right (only ``node_ids`` move when given); one step."""

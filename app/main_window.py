@@ -43,6 +43,7 @@ from app.autosave import Autosaver, Recovery, pending_recoveries
 from app.controller import DocumentController
 from app.preferences import Preferences, PreferencesDialog
 from app.status_bar import StatusInfo
+from app.training_ui import TrainingWorkspace
 from app.welcome import WelcomePage, load_examples
 from core import export as core_export
 from core.model import catalog, serialize
@@ -97,6 +98,10 @@ class MainWindow(QMainWindow):
 
         self.autosaver = Autosaver(self.controller, self.settings.autosave_interval, parent=self)
         self._apply_canvas_preferences()
+        # the docks were added side by side, then tabbed: the minimum size must be measured
+        # again before the first resize, or it still counts every dock's width
+        self.layout().invalidate()
+        self.layout().activate()
         self._restore_window(restore_window)
         self._update_title()
         self.show_welcome()
@@ -150,6 +155,8 @@ class MainWindow(QMainWindow):
             self.problems_dock,
             self.history_dock,
         ]
+        self.training = TrainingWorkspace(self)
+        self.docks += self.training.build_docks()
         self.setCorner(Qt.Corner.BottomLeftCorner, left)
         self.setCorner(Qt.Corner.BottomRightCorner, right)
 
@@ -188,6 +195,12 @@ class MainWindow(QMainWindow):
         self.addAction(action)  # shortcuts work while the menu bar is hidden too
         return action
 
+    def set_action_icon(self, action: QAction, name: str) -> None:
+        """Give ``action`` the icon ``name`` (kept through theme changes)."""
+        if self._icons.get(action) != name:
+            self._icons[action] = name
+            action.setIcon(icons.icon(name))
+
     def action(self, name: str) -> QAction:
         """The window's action called ``name`` (``"save"``, ``"undo"``, ``"zoom_fit"``...)."""
         return self._actions[name]
@@ -205,9 +218,10 @@ class MainWindow(QMainWindow):
         a("save", "&Save", self.save, _keys(sk.Save, "Ctrl+S"), "save", "Save the project")
         a("save_as", "Save &As…", self.save_as, _keys(sk.SaveAs, "Ctrl+Shift+S"), "save-as",
           "Save the project under a new name")
+        a("export_dialog", "&Export…", self.show_export_dialog, _keys(None, "Ctrl+E"),
+          "export", "Export Python code or trained weights, and check the exported code")
         a("export_core", EXPORT_TARGETS["core"] + "…", lambda: self.export("core"),
-          _keys(None, "Ctrl+E"), "export",
-          "Write the model as a Python script for Ember's core library")
+          None, None, "Write the model as a Python script for Ember's core library")
         a("export_pytorch", EXPORT_TARGETS["pytorch"] + "…", lambda: self.export("pytorch"),
           None, None, "Write the model as a standalone PyTorch script")
         a("close_project", "&Close Project", self.close_project,
@@ -253,6 +267,14 @@ class MainWindow(QMainWindow):
             act.setData(mode)
             self.theme_group.addAction(act)
         self.theme_group.triggered.connect(lambda act: self.set_theme(act.data()))
+        # Train
+        tr = self.training
+        a("train_start", "&Start Training", tr.start, _keys(None, "F5"), "play",
+          "Train the model on its dataset with its training settings")
+        a("train_pause", "&Pause Training", tr.toggle_pause, _keys(None, "F6"), "pause",
+          "Pause or resume the run")
+        a("train_stop", "S&top Training", tr.trainer.stop, _keys(None, "Shift+F5"), "stop",
+          "End the run after the current step")
         # Help
         a("shortcuts", "&Keyboard Shortcuts", self.show_shortcuts, _keys(None, "Ctrl+/"))
         a("about", "&About Ember Studio", self.show_about, None, "about",
@@ -277,7 +299,8 @@ class MainWindow(QMainWindow):
         self.examples_menu.setEnabled(bool(self.examples))
         file_menu.addSeparator()
         file_menu.addActions([act("save"), act("save_as")])
-        self.export_menu = file_menu.addMenu(icons.icon("export"), "&Export")
+        file_menu.addAction(act("export_dialog"))
+        self.export_menu = file_menu.addMenu(icons.icon("export"), "Quick E&xport")
         self.export_menu.addActions([act("export_core"), act("export_pytorch")])
         file_menu.addSeparator()
         file_menu.addAction(act("close_project"))
@@ -310,6 +333,9 @@ class MainWindow(QMainWindow):
             self.dock_actions.append(toggle)
         self.toolbar_toggle_menu = view_menu
 
+        train_menu = bar.addMenu("&Train")
+        train_menu.addActions([act("train_start"), act("train_pause"), act("train_stop")])
+
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(act("shortcuts"))
         help_menu.addSeparator()
@@ -318,6 +344,7 @@ class MainWindow(QMainWindow):
             "File": file_menu,
             "Edit": edit_menu,
             "View": view_menu,
+            "Train": train_menu,
             "Help": help_menu,
         }
 
@@ -332,7 +359,8 @@ class MainWindow(QMainWindow):
             ("undo", "redo"),
             ("cut", "copy", "paste", "delete"),
             ("zoom_in", "zoom_out", "zoom_fit", "auto_layout"),
-            ("export_core",),
+            ("train_start", "train_pause", "train_stop"),
+            ("export_dialog",),
         ):
             if bar.actions():
                 bar.addSeparator()
@@ -352,6 +380,9 @@ class MainWindow(QMainWindow):
         c = self.controller
         c.modified_changed.connect(self._update_title)
         c.path_changed.connect(self._update_title)
+        c.path_changed.connect(
+            lambda path: self.training.set_root(None if path is None else Path(path).parent)
+        )
         c.message.connect(self.show_message)
         c.inferred.connect(self._on_inferred)
         c.undo_stack.cleanChanged.connect(self._update_title)
@@ -594,6 +625,31 @@ class MainWindow(QMainWindow):
             return False
         self.show_message("Exported " + ", ".join(str(p) for p in written))
         return True
+
+    def show_export_dialog(self) -> None:
+        """The export dialog: code or weights, then the parity check against the live model."""
+        from app.export_dialog import ExportDialog
+
+        errors = self.controller.infer_now().errors
+        if errors:
+            self._refuse_export(errors)
+            return
+        trainer = self.training.trainer
+        # None while a run trains it (it belongs to the training thread) or when the model
+        # was edited since (its weights would not fit): the export starts from fresh weights
+        model = trainer.trained_model()
+        data = trainer.data_of(trainer.current) or self.training.data
+        root = self.controller.path.parent if self.controller.path is not None else None
+        dialog = ExportDialog(
+            self.controller.document,
+            model=model,
+            data=data,
+            folder=self._default_folder(),
+            parent=self,
+            root=root,
+        )
+        self.exec_dialog(dialog)
+        dialog.deleteLater()
 
     def _refuse_export(self, errors: list) -> None:
         """Say which problems stop an export, and show them in the Problems panel."""
@@ -878,6 +934,7 @@ class MainWindow(QMainWindow):
         menu.deleteLater()
 
     def _on_inferred(self, inference) -> None:
+        inference = self.training.with_data_problems(inference)
         self.inference_shown = inference
         doc = self.controller.document
         self.scene.set_inference(inference)
@@ -914,7 +971,14 @@ class MainWindow(QMainWindow):
         editing = self.is_editing()
         ids = self.scene.selected_ids() if editing else []
         edges = self.scene.selected_edges() if editing else []
-        for name in ("save", "save_as", "close_project", "export_core", "export_pytorch"):
+        for name in (
+            "save",
+            "save_as",
+            "close_project",
+            "export_dialog",
+            "export_core",
+            "export_pytorch",
+        ):
             self.action(name).setEnabled(editing)
         self.export_menu.setEnabled(editing)
         for name in ("zoom_in", "zoom_out", "zoom_fit", "zoom_reset", "select_all"):
@@ -929,6 +993,7 @@ class MainWindow(QMainWindow):
         self.status_info.set_visible(editing)
         for toggle in self.dock_actions:
             toggle.setEnabled(editing)
+        self.training.update_actions()
 
     # -- drops -------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
@@ -985,6 +1050,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
+        self.training.shutdown()
         self.save_window_state()
         self.settings.last_project = self.controller.path if self.is_editing() else None
         self.autosaver.discard()

@@ -25,11 +25,24 @@ def test_docks_have_names_places_and_tabs(window):
     window.action("new").trigger()
     names = {d.objectName(): d for d in window.findChildren(QDockWidget)}
     assert set(names) == {"paletteDock", "inspectorDock", "summaryDock", "problemsDock",
-                          "historyDock"}  # fmt: skip
+                          "historyDock", "dataDock", "trainingDock", "metricsDock",
+                          "graphDock", "insightDock"}  # fmt: skip
     area = window.dockWidgetArea
     assert area(names["paletteDock"]) == Qt.DockWidgetArea.LeftDockWidgetArea
-    assert area(names["inspectorDock"]) == Qt.DockWidgetArea.RightDockWidgetArea
-    bottom = [names[n] for n in ("summaryDock", "problemsDock", "historyDock")]
+    right = [names[n] for n in ("inspectorDock", "dataDock", "trainingDock")]
+    assert all(area(d) == Qt.DockWidgetArea.RightDockWidgetArea for d in right)
+    assert set(window.tabifiedDockWidgets(right[0])) == set(right[1:])
+    bottom = [
+        names[n]
+        for n in (
+            "summaryDock",
+            "problemsDock",
+            "historyDock",
+            "metricsDock",
+            "graphDock",
+            "insightDock",
+        )
+    ]
     assert all(area(d) == Qt.DockWidgetArea.BottomDockWidgetArea for d in bottom)
     assert set(window.tabifiedDockWidgets(bottom[0])) == set(bottom[1:])
     history = names["historyDock"].widget()

@@ -63,7 +63,7 @@ def menu_actions(menu):
 
 def test_menu_bar_titles(window):
     titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert titles == ["File", "Edit", "View", "Help"]
+    assert titles == ["File", "Edit", "View", "Train", "Help"]
 
 
 def test_each_action_is_in_its_menu_with_its_shortcuts(window):
@@ -82,7 +82,10 @@ EXPECTED_KEYS = {
     "open": ["Ctrl+O"],
     "save": ["Ctrl+S"],
     "save_as": ["Ctrl+Shift+S"],
-    "export_core": ["Ctrl+E"],
+    "export_dialog": ["Ctrl+E"],
+    "train_start": ["F5"],
+    "train_pause": ["F6"],
+    "train_stop": ["Shift+F5"],
     "close_project": ["Ctrl+W"],
     "quit": ["Ctrl+Q"],
     "undo": ["Ctrl+Z"],
@@ -122,13 +125,13 @@ def test_undo_and_redo_come_from_the_undo_stack_and_say_what(window):
     assert undo.text().replace("&", "") == "Undo Add Linear 1"
 
 
-def test_file_menu_has_recent_examples_and_export_submenus(window):
+def test_file_menu_has_recent_examples_and_export_entries(window):
     titles = [a.text().replace("&", "") for a in window.menus["File"].actions()]
-    for title in ("Open Recent", "Examples", "Export"):
+    for title in ("Open Recent", "Examples", "Export…", "Quick Export"):
         assert title in titles
     export = [a.text() for a in window.export_menu.actions()]
     assert export == ["Python script (Ember core)…", "PyTorch script…"]
-    assert window.action("export_core").shortcuts() == keys("Ctrl+E")
+    assert window.action("export_dialog").shortcuts() == keys("Ctrl+E")
     assert len(window.examples_menu.actions()) == len(window.examples) >= 6
 
 
