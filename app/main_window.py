@@ -944,6 +944,7 @@ class MainWindow(QMainWindow):
         self.status_info.set_counts(len(doc.nodes), len(doc.edges))
         self.status_info.set_params(inference.total_params)
         self.status_info.set_zoom(self.view.zoom())
+        self.training.update_actions()
 
     def _set_problem_counts(self, errors: int, warnings: int) -> None:
         self.status_info.set_problems(errors, warnings)

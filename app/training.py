@@ -28,7 +28,7 @@ from core.train.health import HealthMonitor
 from core.train.history import RunLog, group_by_node, progress_of
 from core.train.insight import InsightProbe, predict
 
-FLUSH_HZ = 30  # batched GUI updates per second, at most
+FLUSH_HZ = 25  # batched GUI updates per second, at most (the plots repaint at this rate)
 GRAD_NORM_EVERY = 10  # steps between gradient-norm reports
 GRAPH_EVERY = 200  # steps between graph checks (a changed graph is sent again)
 HEALTH_EVERY = 20  # steps between health measurements

@@ -53,6 +53,7 @@ class TrainingWorkspace(QObject):
         self._follow_data = False  # set the Input's shape when the next data arrives
         self.run_problems: list[Diagnostic] = []  # the last run's failure (NaN, ...)
         self._edit_noted = False  # "changes apply at the next run" said for this run
+        self._pending: dict = {}  # view -> {update kind: args} for views not on screen
 
         self.dataset_panel = DatasetPanel()
         self.dataset_panel.set_document(doc)
@@ -101,6 +102,8 @@ class TrainingWorkspace(QObject):
         w.tabifyDockWidget(self.metrics_dock, self.graph_dock)
         w.tabifyDockWidget(self.graph_dock, self.insight_dock)
         w.inspector_dock.raise_()
+        for dock in (self.metrics_dock, self.graph_dock, self.insight_dock):
+            dock.visibilityChanged.connect(lambda on, d=dock: self._on_dock_shown(d, on))
         return [
             self.data_dock,
             self.training_dock,
@@ -118,7 +121,7 @@ class TrainingWorkspace(QObject):
         t.progress.connect(self.training_panel.set_progress)
         t.graph_recorded.connect(self._on_graph)
         t.health.connect(self._on_health)
-        t.insight.connect(lambda run, snap: self.insight_panel.show_snapshot(snap))
+        t.insight.connect(lambda run, snap: self._when_shown(self.insight_panel, "snapshot", snap))
         t.prediction.connect(self.insight_panel.show_prediction)
         t.state_changed.connect(self._on_state)
         t.finished.connect(self._on_finished)
@@ -147,12 +150,13 @@ class TrainingWorkspace(QObject):
         self.insight_panel.predict_requested.connect(self._predict)
 
     # -- commands --------------------------------------------------------------------------
-    def can_start(self) -> tuple[bool, str]:
-        """Whether Start is possible now, and why not."""
+    def can_start(self, fresh: bool = False) -> tuple[bool, str]:
+        """Whether Start is possible now, and why not; ``fresh``: infer the document now
+        rather than trust the last inference shown (an edit may not be inferred yet)."""
         if self.trainer.is_active:
             return False, "A run is in progress"
         inference = self.window.inference_shown
-        if inference is None:
+        if fresh or inference is None:
             inference = self.documents.infer_now()
         errors = [d for d in self.with_data_problems(inference).diagnostics if _is_error(d)]
         if errors:
@@ -162,7 +166,7 @@ class TrainingWorkspace(QObject):
 
     def start(self) -> bool:
         """Start training the document as it is now; False (with a message) if it cannot."""
-        ok, reason = self.can_start()
+        ok, reason = self.can_start(fresh=True)
         if not ok:
             self.window.show_message(f"Cannot train: {reason}.")
             if not self.trainer.is_active:
@@ -251,6 +255,7 @@ class TrainingWorkspace(QObject):
         self.trainer.delete_runs([r.run_id for r in self.trainer.runs])
         self.data = self._data_section = None
         self.run_problems = []
+        self._pending.clear()
         self.training_panel.set_settings(self.documents.document.training)
         self.training_panel.reset_progress()
         self.graph_view.set_graph(None, {}, {})
@@ -269,6 +274,7 @@ class TrainingWorkspace(QObject):
     # -- training events ---------------------------------------------------------------------
     def _on_run_started(self, run) -> None:
         self._edit_noted = False
+        self._pending.pop(self.insight_panel, None)  # a snapshot of the previous run
         self.window.scene.set_health(None)
         self.training_panel.reset_progress()
         self.insight_panel.set_model_ready(False)
@@ -296,14 +302,41 @@ class TrainingWorkspace(QObject):
             self.insight_panel.set_data(data)
 
     def _on_updated(self, run) -> None:
-        self.plots.refresh()
+        self._when_shown(self.plots, "refresh")
         self.run_list.update_run(run)
 
     def _on_graph(self, run, recorder, node_of) -> None:
         doc = self.documents.document
         names = {nid: node.name for nid, node in doc.nodes.items()}
         kinds = {nid: node.kind for nid, node in doc.nodes.items()}
-        self.graph_view.set_graph(recorder, node_of, names, node_kinds=kinds)
+        self._when_shown(self.graph_view, "graph", recorder, node_of, names, kinds)
+
+    # -- views that are not on screen wait: the GUI thread draws only what is seen ------------
+    def _when_shown(self, view, what: str, *args) -> None:
+        """Apply an update to ``view`` now if it is on screen, else when it is next shown
+        (only the latest update of each kind is kept)."""
+        if view.isVisible():
+            self._apply(view, what, args)
+        else:
+            self._pending.setdefault(view, {})[what] = args
+
+    def _apply(self, view, what: str, args: tuple) -> None:
+        if what == "refresh":
+            view.refresh()
+        elif what == "snapshot":
+            view.show_snapshot(*args)
+        elif what == "graph":
+            recorder, node_of, names, kinds = args
+            view.set_graph(recorder, node_of, names, node_kinds=kinds)
+
+    def _on_dock_shown(self, dock: QDockWidget, visible: bool) -> None:
+        if not visible:
+            return
+        for view, updates in list(self._pending.items()):
+            if view.isVisible():
+                del self._pending[view]
+                for what, args in updates.items():
+                    self._apply(view, what, args)
 
     def _on_health(self, run, health: dict) -> None:
         self.window.scene.set_health(health)
@@ -319,7 +352,7 @@ class TrainingWorkspace(QObject):
         self.update_actions()
 
     def _on_finished(self, run) -> None:
-        self.plots.refresh()
+        self._when_shown(self.plots, "refresh")
         self.run_list.update_run(run)
         seconds = run.duration()
         summary = _metrics_text(run.result_metrics)
@@ -332,7 +365,7 @@ class TrainingWorkspace(QObject):
         self.window.show_message(f"{run.name}: {text.lower()}.")
 
     def _on_failed(self, run, error) -> None:
-        self.plots.refresh()
+        self._when_shown(self.plots, "refresh")
         self.run_list.update_run(run)
         self.training_panel.set_result_text(f"Failed: {error.message}", error=True)
         self.insight_panel.set_model_ready(self.trainer.model_of(run) is not None)

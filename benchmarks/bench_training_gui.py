@@ -80,6 +80,8 @@ def run_window(example: Path, seconds: float, size: tuple[int, int]) -> dict:
     clock.start()
     tick.start()
     window.action("train_start").trigger()
+    if trainer.state == "idle":
+        raise SystemExit(f"training did not start: {window.statusBar().currentMessage()}")
     QTimer.singleShot(int(seconds * 1000), finish)
     loop.exec()
     tick.stop()

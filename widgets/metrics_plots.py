@@ -115,6 +115,7 @@ class MetricsPlots(QWidget):
         super().__init__(parent)
         self.refresh_count = 0
         self._lr_top = 0.0  # the top of the learning-rate axis
+        self._x_span: float | None = None  # the fixed length of the x axes
         self._runs: list[RunLog] = []
         self._current: int | None = None
         self._curves: dict[int, _RunCurves] = {}
@@ -420,7 +421,9 @@ class MetricsPlots(QWidget):
         self._invalidate()
         self.refresh()
         for plot in self.plots.values():
-            plot.enableAutoRange()
+            plot.enableAutoRange(axis=pg.ViewBox.YAxis)
+        self._x_span = None
+        self._range_x()
 
     def smoothing(self) -> float:
         """The loss smoothing weight (0: none)."""
@@ -450,7 +453,7 @@ class MetricsPlots(QWidget):
             return
         self._log_y = on
         self.plots["loss"].setLogMode(y=on)
-        self.plots["loss"].enableAutoRange()
+        self.plots["loss"].enableAutoRange(axis=pg.ViewBox.YAxis)
 
     def current_metric(self) -> str | None:
         """The metric the Metric plot shows ("accuracy", "mae", ...), None when none."""
@@ -479,7 +482,7 @@ class MetricsPlots(QWidget):
             curves.fed.pop("metric_train", None)
             curves.fed.pop("metric_val", None)
         self.refresh()
-        self.plots["metric"].enableAutoRange()
+        self.plots["metric"].enableAutoRange(axis=pg.ViewBox.YAxis)
 
     def _on_metric_chosen(self, index: int) -> None:
         if 0 <= index < len(self._metric_choices):
@@ -544,6 +547,7 @@ class MetricsPlots(QWidget):
         for r in self._runs:
             self._refresh_run(r)
         self._range_lr()
+        self._range_x()
         if run is not None:
             for name, item in self._grad_curves.items():
                 self._feed(self._grad_fed, name, item, run, run.series("grad/" + name), False)
@@ -571,6 +575,20 @@ class MetricsPlots(QWidget):
         self._feed(fed, "metric_train", curves.metric_train, run, train, True)
         self._feed(fed, "metric_val", curves.metric_val, run, val, True)
         self._feed(fed, "lr", curves.lr, run, run.series("lr"), False)
+
+    def _range_x(self) -> None:
+        """The horizontal axes span the whole of the longest run shown (its planned steps or
+        epochs), fixed: a growing run then redraws no x axis per refresh, which is half the
+        cost of a repaint, and its curve fills the plot as it trains."""
+        span = 0.0
+        for r in self._runs:
+            info = r.info
+            if info is not None:
+                span = max(span, info.total_steps if self._x_axis == "step" else info.epochs)
+        if span > 0 and span != self._x_span:
+            self._x_span = span
+            for plot in self.plots.values():
+                plot.setXRange(0.0, span, padding=0.02)
 
     def _range_lr(self) -> None:
         """The learning-rate axis runs from 0 to the largest rate shown (auto-range would

@@ -86,6 +86,8 @@ def test_the_graph_view_fills_and_maps_ops_to_canvas_nodes(qtbot, trained_window
         "scores",
     }
     view = window.training.graph_view
+    window.training.graph_dock.raise_()  # a view behind another tab is drawn when shown
+    qtbot.waitUntil(lambda: bool(view.group_items))
     assert set(view.group_items) >= {"hidden1", "relu1", "hidden2", "scores"}
     # selecting in the graph selects the canvas node, and the reverse
     view.nodes_selected.emit(["hidden2"])
