@@ -93,7 +93,9 @@ def _parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument(
         "--show",
         choices=SHOWABLE_DOCKS,
-        help="screenshot with this dock raised (metrics, graph, insight, data, training)",
+        action="append",
+        help="screenshot with this dock raised (metrics, graph, insight, data, training); "
+        "may be given more than once",
     )
     args, rest = parser.parse_known_args(ours)
     return args, [*qt_args, *rest]
@@ -181,10 +183,10 @@ def screenshot(
     size: tuple[int, int] = SCREENSHOT_SIZE,
     select: str | None = None,
     train: int | None = None,
-    show: str | None = None,
+    show: Sequence[str] = (),
 ) -> int:
     """Render the main window (with ``project`` open, after its first inference) to the PNG
-    ``out``, with node ``select`` selected, dock ``show`` raised and, with ``train``, while
+    ``out``, with node ``select`` selected, the docks ``show`` raised and, with ``train``, while
     training: after ``train`` epochs (the run is paused for the shot, then stopped).
     0 on success, 1 with a message on stderr otherwise."""
     out_path = Path(out).expanduser().resolve()
@@ -234,8 +236,8 @@ def screenshot(
             window.scene.select_ids([select])
         if train is not None and not _train_for_screenshot(window, train, loop):
             return 1
-        if show is not None:
-            dock = getattr(window.training, f"{show}_dock")
+        for name in show or ():
+            dock = getattr(window.training, f"{name}_dock")
             dock.show()
             window.training.reveal_dock(dock)
         for _ in range(3):  # let the views lay out what the inference changed
@@ -257,7 +259,9 @@ def _train_for_screenshot(window, epochs: int, loop) -> bool:
     from PySide6.QtCore import QTimer
 
     trainer = window.training.trainer
-    window.controller.update_settings("training", {"epochs": epochs + 1000})  # still running
+    planned = window.controller.document.training["epochs"]
+    if planned < epochs + 2:  # the run must still be going when the shot is taken
+        window.controller.update_settings("training", {"epochs": epochs + 2})
     failed: list[str] = []
 
     def on_updated(run) -> None:
@@ -326,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             size=size,
             select=args.select,
             train=args.train,
-            show=args.show,
+            show=args.show or (),
         )
     if args.project is None and args.theme is None:
         return run_gui(qt_args)  # the plain start (tests replace run_gui with one argument)

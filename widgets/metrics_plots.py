@@ -246,6 +246,7 @@ class MetricsPlots(QWidget):
         norms are shown and which CSV export writes."""
         self._runs = list(runs)
         self._current = current if any(r.run_id == current for r in runs) else None
+        self._x_span = None  # measured again for these runs
         wanted = {r.run_id for r in self._runs}
         for run_id in [i for i in self._curves if i not in wanted]:
             self._remove_run(run_id)
@@ -577,15 +578,29 @@ class MetricsPlots(QWidget):
         self._feed(fed, "lr", curves.lr, run, run.series("lr"), False)
 
     def _range_x(self) -> None:
-        """The horizontal axes span the whole of the longest run shown (its planned steps or
-        epochs), fixed: a growing run then redraws no x axis per refresh, which is half the
-        cost of a repaint, and its curve fills the plot as it trains."""
-        span = 0.0
+        """Fix the horizontal axes' span, grown by doublings up to the planned length of the
+        longest run shown: an x axis is then redrawn a few times per run rather than at every
+        refresh (half the cost of a repaint), and the curves fill at least half the width."""
+        total = reached = 0.0
+        spe_first = 1  # the first span: one epoch
         for r in self._runs:
             info = r.info
-            if info is not None:
-                span = max(span, info.total_steps if self._x_axis == "step" else info.epochs)
-        if span > 0 and span != self._x_span:
+            if info is None:
+                continue
+            spe = max(1, r.steps_per_epoch)
+            spe_first = max(spe_first, spe)
+            if self._x_axis == "step":
+                total = max(total, info.total_steps)
+                reached = max(reached, r.last_step)
+            else:
+                total = max(total, info.epochs)
+                reached = max(reached, r.last_step / spe)
+        if total <= 0:
+            return
+        span = self._x_span
+        if span is None or reached > span or span > total:
+            span = min(total, max(2 * reached, spe_first if self._x_axis == "step" else 1.0))
+        if span != self._x_span:
             self._x_span = span
             for plot in self.plots.values():
                 plot.setXRange(0.0, span, padding=0.02)
