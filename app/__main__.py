@@ -263,6 +263,7 @@ def _train_for_screenshot(window, epochs: int, loop) -> bool:
     if planned < epochs + 2:  # the run must still be going when the shot is taken
         window.controller.update_settings("training", {"epochs": epochs + 2})
     failed: list[str] = []
+    timed_out: list[bool] = []
 
     def on_updated(run) -> None:
         if run.last_epoch >= epochs:
@@ -279,11 +280,14 @@ def _train_for_screenshot(window, epochs: int, loop) -> bool:
     if not window.training.start():
         _fail(f"--train: cannot train: {window.statusBar().currentMessage()}")
         return False
-    QTimer.singleShot(TRAIN_TIMEOUT_MS, loop.quit)
+    QTimer.singleShot(TRAIN_TIMEOUT_MS, lambda: (timed_out.append(True), loop.quit()))
     loop.exec()
     trainer.updated.disconnect(on_updated)
     if failed:
         _fail(f"--train: the run failed: {failed[0]}")
+        return False
+    if timed_out and trainer.is_active and trainer.state != "paused":
+        _fail(f"--train: {epochs} epoch(s) took longer than {TRAIN_TIMEOUT_MS // 1000} s")
         return False
     for _ in range(3):  # the plots, graph and insight views take the last batch
         QTimer.singleShot(40, loop.quit)

@@ -422,18 +422,31 @@ class UpdateSettingsCommand(DocumentCommand):
         self.values = dict(values) if isinstance(values, Mapping) else values
         self.old = getattr(doc, section) if section in SECTIONS else None
         self.new: dict | None = None
+        self.followups: list[DocumentCommand] = []  # changes that came with it (attach)
         keys = list(self.values) if isinstance(self.values, Mapping) else []
         what = f"{section} setting {keys[0]}" if len(keys) == 1 else f"{section} settings"
         super().__init__(doc, f"Change {what}")
+
+    def attach(self, command: DocumentCommand, text: str | None = None) -> None:
+        """Do ``command`` now as part of this (applied, topmost) step: undo takes both back.
+        The Input's shape that follows newly chosen data joins the data change this way."""
+        command.do()
+        self.followups.append(command)
+        if text:
+            self.setText(text)
 
     def do(self) -> None:
         if self.new is None:
             self.doc.update_settings(self.section, self.values)
             self.new = getattr(self.doc, self.section)
-            return
-        getattr(self.doc, f"set_{self.section}")(self.new)
+        else:
+            getattr(self.doc, f"set_{self.section}")(self.new)
+        for command in self.followups:
+            command.do()
 
     def revert(self) -> None:
+        for command in reversed(self.followups):
+            command.revert()
         getattr(self.doc, f"set_{self.section}")(self.old)
 
     def is_noop(self) -> bool:
@@ -443,7 +456,7 @@ class UpdateSettingsCommand(DocumentCommand):
         return SETTINGS_ID
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 (Qt override)
-        if not (
+        if self.followups or not (
             isinstance(other, UpdateSettingsCommand)
             and other.section == self.section
             and other.session == self.session

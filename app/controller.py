@@ -77,6 +77,7 @@ class DocumentController(QObject):
         self._paste_check: tuple[str, bool] | None = None  # can_paste's last answer
         self._shapes_stale = False  # a change since the last inference can alter shapes
         self._edit_session = 0  # parameter edits merge within one session (see end_edit)
+        self._last_settings: UpdateSettingsCommand | None = None  # see follow_settings
         self.document.changed.connect(_weak_listener(self._on_document_changed))
         # a move never changes a shape, nor do settings: only these call for inference
         for name in ("node_added", "node_removed", "node_changed", "edge_added"):
@@ -210,9 +211,33 @@ class DocumentController(QObject):
     def update_settings(self, section: str, values: Mapping[str, Any]) -> bool:
         """Change some dataset/training/meta/ui settings in one step."""
         session = self._edit_session
-        return self._push_new(
-            lambda: UpdateSettingsCommand(self.document, section, values, session)
-        )
+        made: list[UpdateSettingsCommand] = []
+
+        def make() -> UpdateSettingsCommand:
+            made.append(UpdateSettingsCommand(self.document, section, values, session))
+            return made[-1]
+
+        pushed = self._push_new(make)
+        self._last_settings = made[-1] if pushed and made else None
+        return pushed
+
+    def follow_settings(self, node_id: str, values: Mapping[str, Any], text: str) -> bool:
+        """Change a node's parameters as part of the settings change just made (one undo
+        step, named ``text``) while that change is still the last step; else as a step of
+        its own. The Input's shape follows newly chosen data this way."""
+        top, stack = self._last_settings, self.undo_stack
+        if (
+            top is not None
+            and stack.count() > 0
+            and stack.index() == stack.count()
+            and stack.command(stack.count() - 1) is top
+        ):
+            try:
+                top.attach(SetParamsCommand(self.document, node_id, values), text)
+            except DocumentError as e:
+                return self._refuse(str(e))
+            return True
+        return self.set_params(node_id, values)
 
     def auto_layout(self, node_ids: Iterable[str] | None = None) -> bool:
         """Lay the model out left to right (only ``node_ids`` move when given); one step."""

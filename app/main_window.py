@@ -635,6 +635,14 @@ class MainWindow(QMainWindow):
             self._refuse_export(errors)
             return
         trainer = self.training.trainer
+        if trainer.is_active:  # its parity check would build a model with the run's RNG
+            QMessageBox.information(
+                self,
+                "Export",
+                "A run is training. Stop it (or let it finish) to export its trained "
+                "weights and check the exported code against them.",
+            )
+            return
         # None while a run trains it (it belongs to the training thread) or when the model
         # was edited since (its weights would not fit): the export starts from fresh weights
         model = trainer.trained_model()

@@ -29,9 +29,11 @@ from core.train.history import RunLog, group_by_node, progress_of
 from core.train.insight import InsightProbe, predict
 
 FLUSH_HZ = 25  # batched GUI updates per second, at most (the plots repaint at this rate)
+KEEP_MODELS = 3  # runs whose trained model and data stay in memory (the latest ones)
 GRAD_NORM_EVERY = 10  # steps between gradient-norm reports
 GRAPH_EVERY = 200  # steps between graph checks (a changed graph is sent again)
 HEALTH_EVERY = 20  # steps between health measurements
+PAUSE_WAIT_S = 2.0  # how long a try-it request waits for a paused worker to block
 
 IDLE, STARTING, RUNNING, PAUSED, STOPPING = "idle", "starting", "running", "paused", "stopping"
 ACTIVE = (STARTING, RUNNING, PAUSED, STOPPING)
@@ -78,6 +80,7 @@ class TrainingController(QObject):
     finished = Signal(object)  # RunLog (finished or stopped)
     failed = Signal(object, object)  # RunLog, TrainError
     prediction = Signal(object, object)  # input batch, output (a try-it answer)
+    prediction_failed = Signal(str)  # why a try-it request could not be answered
     runs_changed = Signal()
 
     def __init__(self, document: Document, parent: QObject) -> None:
@@ -148,6 +151,7 @@ class TrainingController(QObject):
             dataset=dict(snapshot.dataset),
         )
         self._next_id += 1
+        self._forget_old_models()
         self._docs[run.run_id] = snapshot
         self.runs.append(run)
         self.current = run
@@ -167,6 +171,14 @@ class TrainingController(QObject):
         self._timer.start()
         return run
 
+    def _forget_old_models(self) -> None:
+        """Keep the models and data of the latest runs only: their curves stay, their
+        weights (and GPU memory) go."""
+        keep = {r.run_id for r in self.runs[-(KEEP_MODELS - 1) :]} if KEEP_MODELS > 1 else set()
+        for store in (self._models, self._data, self._docs):
+            for run_id in [i for i in store if i not in keep]:
+                del store[run_id]
+
     def pause(self) -> None:
         if self.state in (STARTING, RUNNING):
             self._control.pause()
@@ -184,17 +196,24 @@ class TrainingController(QObject):
             self._set_state(STOPPING)
 
     def shutdown(self, timeout: float = 10.0) -> bool:
-        """Stop any run and wait for its thread (window close); False if it did not end."""
+        """Stop any run and wait for its thread (window close, another project); False if
+        it did not end in time: the run is then abandoned (reported failed, its thread left
+        to finish on its own, writing to a queue nobody reads) and the controller is idle."""
         thread = self._thread
         if thread is None:
             return True
         self._control.stop()
         thread.join(timeout)
-        ended = not thread.is_alive()
-        self._timer.stop()
-        if ended:
+        if not thread.is_alive():
             self.flush()
-        return ended
+            self._timer.stop()
+            return True
+        self._queue = collections.deque()
+        err = TrainError(
+            f"the run did not stop within {timeout:g} s and was abandoned", stage="internal"
+        )
+        self._end(self.current, ("error", err), join=False)
+        return False
 
     def rename_run(self, run_id: int, name: str) -> bool:
         run = self.run_by_id(run_id)
@@ -233,14 +252,20 @@ class TrainingController(QObject):
         model, data = self.model_of(run), self.data_of(run)
         if model is None or data is None:
             return False
-        if run is self.current and self.state in (STARTING, RUNNING, STOPPING):
-            if self._probe is None:
-                return False
-            queue = self._queue
-            self._probe.request(x, lambda xb, out: queue.append(("prediction", xb, out)))
+        want = tuple(data.input_shape)
+        if tuple(np.shape(x)[1:]) != want:
+            raise ValueError(
+                f"the model takes samples of shape {list(want)}, not {list(np.shape(x)[1:])}"
+            )
+        idle = not (run is self.current and self.is_active)
+        # paused: the worker blocks between two steps soon after the request (wait for it)
+        if idle or (self.state == PAUSED and self._control.wait_paused(PAUSE_WAIT_S)):
+            self.prediction.emit(x, predict(model, x, data.task))  # the model is not changing
             return True
-        # idle, or paused: the worker is blocked between steps, the model is not changing
-        self.prediction.emit(x, predict(model, x, data.task))
+        if self._probe is None:
+            return False
+        queue = self._queue
+        self._probe.request(x, lambda xb, out: queue.append(("prediction", xb, out)))
         return True
 
     # -- the worker (training thread) ------------------------------------------------------
@@ -312,7 +337,10 @@ class TrainingController(QObject):
             elif kind == "health":
                 health = record[1]
             elif kind == "prediction":
-                self.prediction.emit(record[1], record[2])
+                if isinstance(record[2], Exception):
+                    self.prediction_failed.emit(str(record[2]))
+                else:
+                    self.prediction.emit(record[1], record[2])
             elif kind in ("done", "error"):
                 end = record
         self.flush_count += 1
@@ -337,26 +365,37 @@ class TrainingController(QObject):
             err = TrainError("the training thread ended without reporting", stage="internal")
             self._end(self.current, ("error", err))
 
-    def _end(self, run: RunLog, record) -> None:
+    def _end(self, run: RunLog, record, join: bool = True) -> None:
         self._timer.stop()
-        self._probe = None
-        if self._thread is not None:
+        probe, self._probe = self._probe, None
+        if self._thread is not None and join:
             self._thread.join(1.0)  # it has returned, or is returning
-            self._thread = None
+        self._thread = None
         if record[0] == "done":
             result = record[1]
             run.finish("stopped" if result.stopped else "finished", metrics=dict(result.metrics))
             self._models[run.run_id] = result.model
             self._set_state(IDLE)
+            self._final_progress(run)
             self.runs_changed.emit()
             self.finished.emit(run)
+            if probe is not None:  # try-it requests the run ended before answering
+                for x in probe.take_requests():
+                    self.predict(x, run)
         else:
             error = record[1]
             metrics = dict(error.result.metrics) if error.result is not None else None
             run.finish("failed", error=error.message, metrics=metrics)
             self._set_state(IDLE)
+            self._final_progress(run)
             self.runs_changed.emit()
             self.failed.emit(run, error)
+
+    def _final_progress(self, run: RunLog) -> None:
+        """The progress as the run ended (no time left to count down)."""
+        info = progress_of(run, time.time())
+        if info is not None:
+            self.progress.emit(info)
 
 
 def same_model(a: Document | None, b: Document | None) -> bool:

@@ -50,7 +50,7 @@ class TrainingWorkspace(QObject):
         self.trainer = TrainingController(doc, self)
         self.data = None  # the Data loaded for the document's dataset section
         self._data_section: dict | None = None  # the section ``data`` was loaded for
-        self._follow_data = False  # set the Input's shape when the next data arrives
+        self._follow: dict | None = None  # the dataset section whose data sets the Input
         self.run_problems: list[Diagnostic] = []  # the last run's failure (NaN, ...)
         self._edit_noted = False  # "changes apply at the next run" said for this run
         self._pending: dict = {}  # view -> {update kind: args} for views not on screen
@@ -123,6 +123,7 @@ class TrainingWorkspace(QObject):
         t.health.connect(self._on_health)
         t.insight.connect(lambda run, snap: self._when_shown(self.insight_panel, "snapshot", snap))
         t.prediction.connect(self.insight_panel.show_prediction)
+        t.prediction_failed.connect(lambda why: self.window.show_message(f"Cannot predict: {why}"))
         t.state_changed.connect(self._on_state)
         t.finished.connect(self._on_finished)
         t.failed.connect(self._on_failed)
@@ -155,7 +156,7 @@ class TrainingWorkspace(QObject):
         rather than trust the last inference shown (an edit may not be inferred yet)."""
         if self.trainer.is_active:
             return False, "A run is in progress"
-        inference = self.window.inference_shown
+        inference = self.documents.inference  # without the data problems: added below
         if fresh or inference is None:
             inference = self.documents.infer_now()
         errors = [d for d in self.with_data_problems(inference).diagnostics if _is_error(d)]
@@ -210,37 +211,45 @@ class TrainingWorkspace(QObject):
 
     # -- data ------------------------------------------------------------------------------
     def _on_dataset_edited(self, section: dict) -> None:
+        self.documents.end_edit()
         if self.documents.update_settings("dataset", section):
-            self._follow_data = True
+            self._follow = dict(self.documents.document.dataset)
 
     def _on_data_loaded(self, data) -> None:
         self.data = data
         self._data_section = dict(self.documents.document.dataset)
         if self.trainer.state == IDLE:
             self.insight_panel.set_data(data)
-        if self._follow_data:
-            self._follow_data = False
+            model_data = self.trainer.data_of(self.trainer.current)
+            fits = model_data is not None and model_data.input_shape == data.input_shape
+            self.insight_panel.set_model_ready(
+                bool(fits and self.trainer.model_of(self.trainer.current))
+            )
+        if self._follow is not None and self._follow == self._data_section:
             self._match_input(data)
+        self._follow = None
         self._refresh_problems()
 
     def _on_load_failed(self, message: str) -> None:
         """The dataset section no longer loads: forget the data (the panel shows why)."""
         self.data = self._data_section = None
-        self._follow_data = False
+        self._follow = None
         self._refresh_problems()
 
     def _match_input(self, data) -> None:
-        """Give the Input node the data's sample shape and dtype (one undo step)."""
+        """Give the Input node the data's sample shape and dtype, in the same undo step as
+        the choice of the data (while that is still the last step)."""
         inputs = self.documents.document.input_nodes()
         if len(inputs) != 1:
             return
         node = inputs[0]
         want = input_params_for(data_info(data))
         have = {k: node.params.get(k) for k in want}
+        have["shape"] = list(have.get("shape") or [])
         if have != want:
-            self.documents.end_edit()
-            if self.documents.set_params(node.id, want):
-                shape = list(want.get("shape", []))
+            shape = list(want.get("shape", []))
+            text = f"Use {data.name} (Input takes {shape})"
+            if self.documents.follow_settings(node.id, want, text):
                 self.window.show_message(f"Input {node.name!r} now takes {shape} from {data.name}.")
 
     # -- document events -------------------------------------------------------------------
@@ -300,6 +309,7 @@ class TrainingWorkspace(QObject):
         data = self.trainer.data_of(run)
         if data is not None:
             self.insight_panel.set_data(data)
+            self.insight_panel.set_model_ready(True)  # try-it: the worker answers between steps
 
     def _on_updated(self, run) -> None:
         self._when_shown(self.plots, "refresh")
@@ -403,7 +413,12 @@ class TrainingWorkspace(QObject):
             self.window.reveal_node(ids[0])
 
     def _predict(self, x) -> None:
-        if not self.trainer.predict(x):
+        try:
+            asked = self.trainer.predict(x)
+        except ValueError as e:  # a sample that does not fit the trained model
+            self.window.show_message(f"Cannot predict: {e}")
+            return
+        if not asked:
             self.window.show_message("Train the model first: there is no trained model yet.")
 
     # -- actions ---------------------------------------------------------------------------
@@ -416,7 +431,7 @@ class TrainingWorkspace(QObject):
         state = self.trainer.state
         w.action("train_start").setEnabled(editing and state == IDLE)
         pause = w.action("train_pause")
-        pause.setEnabled(editing and state in (RUNNING, PAUSED, STARTING))
+        pause.setEnabled(editing and state in (RUNNING, PAUSED))
         paused = state == PAUSED
         pause.setText("&Resume Training" if paused else "&Pause Training")
         w.set_action_icon(pause, "play" if paused else "pause")

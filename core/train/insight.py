@@ -299,8 +299,20 @@ class InsightProbe(Callback):
     # -- requests ------------------------------------------------------------------------------
     def request(self, x: np.ndarray, deliver: Callable[[np.ndarray, np.ndarray], None]) -> None:
         """Ask for the model's output on batch ``x`` (from any thread): ``deliver(x,
-        probabilities or values)`` is called on the training thread at the next step."""
+        probabilities or values)`` is called on the training thread at the next step (with
+        the exception instead of the output when ``x`` cannot be run)."""
         self._requests.put((x, deliver))
+
+    def take_requests(self) -> list[np.ndarray]:
+        """Remove and return the batches still waiting for an answer (the run ended: the
+        caller answers them on its own thread)."""
+        batches = []
+        while True:
+            try:
+                x, _deliver = self._requests.get_nowait()
+            except queue.Empty:
+                return batches
+            batches.append(x)
 
     def _answer(self) -> None:
         if self.model is None:
@@ -310,7 +322,11 @@ class InsightProbe(Callback):
                 x, deliver = self._requests.get_nowait()
             except queue.Empty:
                 return
-            deliver(x, predict(self.model, x, self.data.task))
+            try:
+                out = predict(self.model, x, self.data.task)
+            except Exception as e:  # a bad sample is the asker's problem, not the run's
+                out = e
+            deliver(x, out)
 
     # -- callback events -------------------------------------------------------------------------
     def on_start(self, info) -> None:

@@ -6,6 +6,7 @@ import threading
 import numpy as np
 import pytest
 
+from app.training import FLUSH_HZ
 from core.model.document import Document
 
 RUN_TIMEOUT_MS = 60_000
@@ -65,7 +66,6 @@ def test_a_short_run_trains_off_the_gui_thread_and_fills_the_plots(qtbot, traine
     assert run.series("grad/hidden1") is not None  # per-layer gradient norms arrived
     # the plots show it; the updates were batched (far fewer GUI ticks than steps)
     assert window.training.plots.refresh_count >= 1
-    assert trainer.flush_count < len(steps)
     assert window.training.run_list.checked_ids() == {run.run_id}
     assert "Finished" in window.training.training_panel.result_label.text()
     # the trained model is there for the export and the try-it panel
@@ -249,8 +249,14 @@ def test_choosing_a_dataset_makes_the_input_follow_it_as_one_undo_step(qtbot, tr
     )
     # the output still has 2 classes, iris has 3: a diagnostic, not a crash
     assert any("3" in r and "class" in r.lower() for r in window.problems.row_texts())
-    window.controller.undo_stack.undo()
+    undo = window.controller.undo_stack
+    assert undo.undoText().startswith("Use iris")
+    undo.undo()  # one step takes back the data and the Input's shape together
     assert list(window.controller.document.nodes["point"].params["shape"]) == [2]
+    assert window.controller.document.dataset["name"] == "spirals"
+    undo.redo()
+    assert list(window.controller.document.nodes["point"].params["shape"]) == [4]
+    assert window.controller.document.dataset["name"] == "iris"
 
 
 def test_the_training_panel_edits_the_document_as_undoable_steps(trained_window):
@@ -261,3 +267,82 @@ def test_the_training_panel_edits_the_document_as_undoable_steps(trained_window)
     window.controller.undo_stack.undo()
     assert window.controller.document.training["lr"] == 0.01
     assert panel.values()["lr"] == 0.01  # the panel follows the document
+
+
+def test_reports_reach_the_gui_in_batches_of_at_most_25_a_second(qtbot, trained_window):
+    window = trained_window
+    long_run(window)
+    trainer = window.training.trainer
+    updates = []
+    trainer.updated.connect(lambda run: updates.append(run.last_step))
+    window.training.start()
+    run = trainer.current
+    wait_steps(qtbot, run, 60)
+    qtbot.waitUntil(lambda: len(updates) >= 5, timeout=RUN_TIMEOUT_MS)
+    with qtbot.waitSignal(trainer.finished, timeout=RUN_TIMEOUT_MS):
+        trainer.stop()
+    seconds = run.duration()
+    assert len(updates) <= seconds * FLUSH_HZ + 2  # throttled by the timer
+    assert len(updates) < run.last_step  # and batched: several steps per update
+    assert updates == sorted(updates)
+
+
+def test_a_dataset_that_cannot_load_fails_the_run_with_the_reason(qtbot, trained_window):
+    window = trained_window
+    c = window.controller
+    c.update_settings("dataset", {"source": "csv", "path": "missing.csv", "options": {}})
+    trainer = window.training.trainer
+    with qtbot.waitSignal(trainer.failed, timeout=RUN_TIMEOUT_MS) as failed:
+        trainer.start()  # the panel has no data: the worker loads it, and fails
+    run, error = failed.args
+    assert error.stage == "data" and "missing.csv" in error.message
+    assert run.status == "failed" and trainer.state == "idle"
+
+
+def test_a_run_that_does_not_stop_in_time_is_abandoned_and_the_window_stays_usable(
+    qtbot, trained_window, monkeypatch
+):
+    import app.training as training_module
+
+    window = trained_window
+    release = threading.Event()
+    real = training_module.document_data
+
+    def slow_data(doc, root=None):
+        release.wait(30)  # a huge dataset being read
+        return real(doc, root=root)
+
+    monkeypatch.setattr(training_module, "document_data", slow_data)
+    trainer = window.training.trainer
+    trainer.start()
+    assert trainer.state == "starting"
+    assert not trainer.shutdown(timeout=0.05)
+    assert trainer.state == "idle" and trainer.current.status == "failed"
+    release.set()
+    monkeypatch.setattr(training_module, "document_data", real)
+    run = start_and_finish(qtbot, window)  # a new run starts and finishes normally
+    assert run.status == "finished"
+
+
+def test_try_it_with_a_sample_of_the_wrong_shape_says_why(qtbot, trained_window):
+    window = trained_window
+    run = start_and_finish(qtbot, window)
+    trainer = window.training.trainer
+    with pytest.raises(ValueError, match="shape"):
+        trainer.predict(np.zeros((1, 4), np.float32), run)
+    window.training._predict(np.zeros((1, 4), np.float32))
+    assert "Cannot predict" in window.statusBar().currentMessage()
+
+
+def test_try_it_while_paused_waits_for_the_worker_to_block(qtbot, trained_window):
+    window = trained_window
+    long_run(window)
+    trainer = window.training.trainer
+    window.training.start()
+    wait_steps(qtbot, trainer.current, 2)
+    trainer.pause()
+    with qtbot.waitSignal(trainer.prediction, timeout=RUN_TIMEOUT_MS):
+        assert trainer.predict(np.zeros((1, 2), np.float32))
+    assert trainer._control.blocked  # it answered on the GUI thread only once blocked
+    with qtbot.waitSignal(trainer.finished, timeout=RUN_TIMEOUT_MS):
+        trainer.stop()
