@@ -43,8 +43,10 @@ _EPILOG = """\
 Without a command, Ember Studio's window opens:
   ember-studio [PROJECT]                    open the app (on PROJECT, if given)
   ember-studio --screenshot OUT.png [PROJECT] [--theme light|dark] [--size WxH]
-                                            [--select NODE_ID]
+                                            [--select NODE_ID] [--train EPOCHS]
+                                            [--show metrics|graph|insight|data|training]
                                             render the window offscreen to a PNG and exit
+                                            (--train: during a run, after EPOCHS epochs)
 Run 'ember-studio COMMAND --help' for a command's options and examples.
 """
 

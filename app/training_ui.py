@@ -51,6 +51,7 @@ class TrainingWorkspace(QObject):
         self.data = None  # the Data loaded for the document's dataset section
         self._data_section: dict | None = None  # the section ``data`` was loaded for
         self._follow: dict | None = None  # the dataset section whose data sets the Input
+        self._load_error: str | None = None  # why the dataset section does not load
         self.run_problems: list[Diagnostic] = []  # the last run's failure (NaN, ...)
         self._edit_noted = False  # "changes apply at the next run" said for this run
         self._pending: dict = {}  # view -> {update kind: args} for views not on screen
@@ -198,6 +199,16 @@ class TrainingWorkspace(QObject):
         """``inference`` plus the problems between the model and its data, and the last
         run's failure; what the Problems panel and the canvas show."""
         extra = list(self.run_problems)
+        if self._load_error is not None:
+            extra.append(
+                Diagnostic(
+                    node_id=None,
+                    severity="error",
+                    message=f"the dataset cannot be loaded: {self._load_error}",
+                    hint="choose another file or fix this one in the Data panel",
+                    code="data_load",
+                )
+            )
         if self.data is not None and inference is not None:
             extra += data_problems(self.documents.document, data_info(self.data), inference)
         if not extra or inference is None:
@@ -217,6 +228,7 @@ class TrainingWorkspace(QObject):
 
     def _on_data_loaded(self, data) -> None:
         self.data = data
+        self._load_error = None
         self._data_section = dict(self.documents.document.dataset)
         if self.trainer.state == IDLE:
             self.insight_panel.set_data(data)
@@ -234,6 +246,7 @@ class TrainingWorkspace(QObject):
         """The dataset section no longer loads: forget the data (the panel shows why)."""
         self.data = self._data_section = None
         self._follow = None
+        self._load_error = message
         self._refresh_problems()
 
     def _match_input(self, data) -> None:
@@ -256,6 +269,12 @@ class TrainingWorkspace(QObject):
     def _on_settings_changed(self, section: str, new, old) -> None:
         if section == "training":
             self.training_panel.set_settings(self.documents.document.training)
+        elif section == "dataset" and dict(self.documents.document.dataset) != (self._data_section):
+            # the data shown no longer describes the section: its problems go with it
+            # (the panel loads the new data, or says why it cannot)
+            self.data = None
+            self._load_error = None
+            self._refresh_problems()
 
     def _on_reset(self) -> None:
         """Another project (or New): stop training, forget its runs and data."""
@@ -263,6 +282,7 @@ class TrainingWorkspace(QObject):
             self.trainer.shutdown()
         self.trainer.delete_runs([r.run_id for r in self.trainer.runs])
         self.data = self._data_section = None
+        self._load_error = None
         self.run_problems = []
         self._pending.clear()
         self.training_panel.set_settings(self.documents.document.training)

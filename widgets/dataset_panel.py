@@ -56,6 +56,7 @@ from core.model.data import Data, DataInfo, DatasetError, csv_columns, data_info
 from core.model.document import Document
 from widgets import theme
 from widgets.common import disconnect_all
+from widgets.insight import class_colors
 
 # -- what can be chosen ----------------------------------------------------------------------
 #: the sources the panel offers: (dataset.source, label); "text" is shown, read-only, only
@@ -105,36 +106,12 @@ MAX_COUNTS = 10  # classes named in the counts line
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 
 # Class colours that read on both themes (blue and orange first, as TensorFlow Playground).
-_CLASS_LIGHT = (
-    "#2563eb",
-    "#ea580c",
-    "#059669",
-    "#db2777",
-    "#7c3aed",
-    "#0891b2",
-    "#ca8a04",
-    "#dc2626",
-    "#4d7c0f",
-    "#64748b",
-)
-_CLASS_DARK = (
-    "#60a5fa",
-    "#fb923c",
-    "#34d399",
-    "#f472b6",
-    "#a78bfa",
-    "#22d3ee",
-    "#facc15",
-    "#f87171",
-    "#a3e635",
-    "#94a3b8",
-)
 
 
 def class_color(index: int) -> QColor:
-    """The colour of class ``index`` in the current theme (ten hues, then repeated)."""
-    hues = _CLASS_DARK if theme.colors().dark else _CLASS_LIGHT
-    return QColor(hues[index % len(hues)])
+    """The colour of class ``index``: the same as in the Insight views (TensorFlow
+    Playground's orange and blue first), so a class looks alike in every panel."""
+    return class_colors(index + 1)[index]
 
 
 def _synthetic_options(name: str) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from core._atomic import write_atomic
-from core.train.history import RunLog, smooth
+from core.train.history import RunLog, Smoother
 from widgets import theme
 from widgets.run_list import layer_color, run_color
 
@@ -93,7 +93,7 @@ class _RunCurves:
     metric_val: pg.PlotDataItem
     lr: pg.PlotDataItem
     fed: dict = field(default_factory=dict)  # curve key -> state it was last fed from
-    smoothed: tuple | None = None  # (len, weight, array): the loss smoothing cache
+    smoothed: tuple | None = None  # (len, weight, array, Smoother): the smoothing cache
 
     def items(self) -> dict[str, pg.PlotDataItem]:
         return {
@@ -641,12 +641,18 @@ class MetricsPlots(QWidget):
         return x * spe if per_epoch else x
 
     def _smoothed(self, curves: _RunCurves, loss) -> np.ndarray:
+        """The smoothed loss; a growing run smooths only its new steps."""
         n, w = len(loss), self._smoothing
         cached = curves.smoothed
-        if cached is not None and cached[0] == n and cached[1] == w:
-            return cached[2]
-        y = smooth(loss.y, w)
-        curves.smoothed = (n, w, y)
+        if cached is not None and cached[1] == w and cached[0] <= n:
+            done, _w, y, smoother = cached
+            if done == n:
+                return y
+            y = np.concatenate((y, smoother.extend(loss.y[done:n])))
+        else:
+            smoother = Smoother(w)
+            y = smoother.extend(loss.y[:n])
+        curves.smoothed = (n, w, y, smoother)
         return y
 
     def _invalidate(self) -> None:

@@ -210,9 +210,10 @@ class RunList(QWidget):
         )
         tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header = tree.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
-        for col in (STATUS, BEST, EPOCHS, TIME):
+        # every column as wide as its text (the list scrolls sideways when narrow): a
+        # stretched name column was squeezed to nothing by the others in a narrow dock
+        header.setStretchLastSection(True)
+        for col in (NAME, STATUS, BEST, EPOCHS, TIME):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setMinimumSectionSize(48)
         tree.headerItem().setToolTip(BEST, "The best value of the run's key metric so far")

@@ -326,18 +326,37 @@ def smooth(y: np.ndarray, weight: float) -> np.ndarray:
     y = np.asarray(y, dtype=np.float64)
     if weight <= 0 or len(y) == 0:
         return y.copy()
-    if not weight < 1:
-        raise ValueError(f"smoothing weight must be below 1, got {weight}")
-    from scipy.signal import lfilter  # imported here: scipy.signal takes a while to load
+    return Smoother(weight).extend(y)
 
-    out = y.copy()
-    finite = np.isfinite(y)
-    values = y[finite]
-    # last_i = w * last_(i-1) + (1 - w) * y_i from last_0 = 0, then debias by 1 - w^i
-    ema = lfilter([1.0 - weight], [1.0, -weight], values)
-    debias = -np.expm1(np.arange(1, len(values) + 1) * math.log(weight))
-    out[finite] = ema / debias
-    return out
+
+class Smoother:
+    """:func:`smooth` a growing series piece by piece: ``extend(new values)`` returns their
+    smoothed values, continuing from the ones before (a live plot smooths only what is new).
+    """
+
+    def __init__(self, weight: float) -> None:
+        if not 0 <= weight < 1:
+            raise ValueError(f"smoothing weight must be at least 0 and below 1, got {weight}")
+        self.weight = float(weight)
+        self.count = 0  # values smoothed so far (finite ones: NaN/Inf are passed through)
+        self._last = 0.0  # last_i = w * last_(i-1) + (1 - w) * y_i, from last_0 = 0
+        self._power = 1.0  # w^i: the bias to remove, 1 - w^i
+
+    def extend(self, y) -> np.ndarray:
+        values = np.asarray(y, dtype=np.float64)
+        w = self.weight
+        if w == 0:
+            return values.copy()
+        out = values.copy()
+        last, power, count = self._last, self._power, self.count
+        finite = np.isfinite(values)
+        for i, v in zip(np.flatnonzero(finite).tolist(), values[finite].tolist()):
+            last = w * last + (1.0 - w) * v
+            power *= w
+            out[i] = last / (1.0 - power)
+        count += int(finite.sum())
+        self._last, self._power, self.count = last, power, count
+        return out
 
 
 def group_by_node(

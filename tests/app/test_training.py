@@ -346,3 +346,19 @@ def test_try_it_while_paused_waits_for_the_worker_to_block(qtbot, trained_window
     assert trainer._control.blocked  # it answered on the GUI thread only once blocked
     with qtbot.waitSignal(trainer.finished, timeout=RUN_TIMEOUT_MS):
         trainer.stop()
+
+
+def test_a_dataset_file_that_does_not_load_is_a_problem_before_train(
+    qtbot, trained_window, tmp_path
+):
+    window = trained_window
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n1,2,x\n3\n", encoding="utf-8")
+    panel = window.training.dataset_panel
+    section = dict(window.controller.document.dataset)
+    section.update({"source": "csv", "path": str(bad), "options": {}, "name": ""})
+    with qtbot.waitSignal(panel.load_failed, timeout=RUN_TIMEOUT_MS):
+        panel.dataset_edited.emit(section)
+    assert any("cannot be loaded" in r for r in window.problems.row_texts())
+    assert not window.training.start()  # refused, no failed run in the list
+    assert window.training.trainer.runs == []

@@ -12,6 +12,7 @@ from core.train.history import (
     ProgressInfo,
     RunLog,
     Series,
+    Smoother,
     group_by_node,
     progress_of,
     smooth,
@@ -309,3 +310,13 @@ def test_a_finished_run_has_nothing_left():
     p = progress_of(run, run.ended + 100)
     assert p.eta_s == 0.0 and p.step == p.total_steps == 30 and p.epoch == 3
     assert p.elapsed_s == pytest.approx(run.ended - run.started)
+
+
+def test_a_series_smoothed_piece_by_piece_equals_it_smoothed_whole():
+    rng = np.random.default_rng(0)
+    y = rng.random(500)
+    y[[3, 250]] = np.nan
+    smoother = Smoother(0.8)
+    pieces = [smoother.extend(y[a:b]) for a, b in ((0, 1), (1, 120), (120, 500))]
+    np.testing.assert_allclose(np.concatenate(pieces), smooth(y, 0.8), equal_nan=True)
+    assert smoother.count == 498  # the NaNs pass through uncounted
