@@ -116,6 +116,7 @@ class MetricsPlots(QWidget):
         self.refresh_count = 0
         self._lr_top = 0.0  # the top of the learning-rate axis
         self._x_span: float | None = None  # the fixed length of the x axes
+        self._y_ranges: dict[str, tuple[float, float]] = {}  # see _range_y
         self._runs: list[RunLog] = []
         self._current: int | None = None
         self._curves: dict[int, _RunCurves] = {}
@@ -247,6 +248,7 @@ class MetricsPlots(QWidget):
         self._runs = list(runs)
         self._current = current if any(r.run_id == current for r in runs) else None
         self._x_span = None  # measured again for these runs
+        self._y_ranges.clear()
         wanted = {r.run_id for r in self._runs}
         for run_id in [i for i in self._curves if i not in wanted]:
             self._remove_run(run_id)
@@ -424,6 +426,7 @@ class MetricsPlots(QWidget):
         for plot in self.plots.values():
             plot.enableAutoRange(axis=pg.ViewBox.YAxis)
         self._x_span = None
+        self._y_ranges.clear()
         self._range_x()
 
     def smoothing(self) -> float:
@@ -454,7 +457,8 @@ class MetricsPlots(QWidget):
             return
         self._log_y = on
         self.plots["loss"].setLogMode(y=on)
-        self.plots["loss"].enableAutoRange(axis=pg.ViewBox.YAxis)
+        self._y_ranges.pop("loss", None)
+        self.refresh()
 
     def current_metric(self) -> str | None:
         """The metric the Metric plot shows ("accuracy", "mae", ...), None when none."""
@@ -552,6 +556,9 @@ class MetricsPlots(QWidget):
         if run is not None:
             for name, item in self._grad_curves.items():
                 self._feed(self._grad_fed, name, item, run, run.series("grad/" + name), False)
+        self._range_y("loss", [r.series(k) for r in self._runs for k in ("loss", "val_loss")])
+        grads = [run.series("grad/" + n) for n in self._grad_curves] if run is not None else []
+        self._range_y("grad", grads, log=True)
         self.refresh_count += 1
         self.refreshed.emit()
 
@@ -604,6 +611,30 @@ class MetricsPlots(QWidget):
             self._x_span = span
             for plot in self.plots.values():
                 plot.setXRange(0.0, span, padding=0.02)
+
+    def _range_y(self, key: str, series: list, log: bool | None = None) -> None:
+        """Keep a plot's vertical range while its data stays inside and fills at least 40 %
+        of it; else fit it again with a margin. Auto-range would move the axis (and redraw
+        its ticks, the dearest part of a repaint) at every refresh of a falling loss."""
+        log = self._log_y if log is None else log
+        parts = [s.y for s in series if s is not None and len(s)]
+        if not parts:
+            return
+        y = np.concatenate(parts)
+        y = y[np.isfinite(y) & (y > 0)] if log else y[np.isfinite(y)]
+        if not y.size:
+            return
+        lo, hi = float(y.min()), float(y.max())
+        if log:
+            lo, hi = math.log10(lo), math.log10(hi)
+        current = self._y_ranges.get(key)
+        if current is not None:
+            c_lo, c_hi = current
+            if c_lo <= lo and hi <= c_hi and (hi - lo) >= 0.4 * (c_hi - c_lo):
+                return
+        pad = 0.08 * (hi - lo) if hi > lo else 0.5 if log else max(abs(hi) * 0.1, 1e-6)
+        self._y_ranges[key] = (lo - pad, hi + pad)
+        self.plots[key].setYRange(lo - pad, hi + pad, padding=0)
 
     def _range_lr(self) -> None:
         """The learning-rate axis runs from 0 to the largest rate shown (auto-range would
