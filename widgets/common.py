@@ -4,7 +4,8 @@ disconnecting the document listeners a view has connected."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QAbstractItemView, QLabel
 
 _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
@@ -47,3 +48,15 @@ class EnterActivates(QObject):
             self.activated.emit(self._view.currentIndex())
             return True
         return False
+
+
+def section_label(text: str, base: QFont) -> QLabel:
+    """A form's section heading ("SETTINGS"): small, semi-bold capitals from ``base``."""
+    label = QLabel(text.upper())
+    label.setObjectName("section")
+    font = QFont(base)
+    font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
+    font.setWeight(QFont.Weight.DemiBold)
+    font.setLetterSpacing(QFont.SpacingType.PercentageSpacing, 106)
+    label.setFont(font)
+    return label

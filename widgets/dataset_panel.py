@@ -55,7 +55,7 @@ from core.datasets import BUILTIN
 from core.model.data import Data, DataInfo, DatasetError, csv_columns, data_info, load_data
 from core.model.document import Document
 from widgets import theme
-from widgets.common import disconnect_all
+from widgets.common import disconnect_all, section_label
 from widgets.insight import class_colors
 
 # -- what can be chosen ----------------------------------------------------------------------
@@ -611,13 +611,7 @@ class DatasetPanel(QWidget):
         self.source_stack.updateGeometry()
 
     def _section_label(self, text: str) -> QLabel:
-        label = QLabel(text.upper())
-        label.setObjectName("section")
-        font = QFont(self.font())
-        font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
-        font.setWeight(QFont.Weight.DemiBold)
-        font.setLetterSpacing(QFont.SpacingType.PercentageSpacing, 106)
-        label.setFont(font)
+        label = section_label(text, self.font())
         return label
 
     # -- showing the document's section ---------------------------------------------------

@@ -43,7 +43,7 @@ from core.model.document import Document, DocumentError, Node, name_problem
 from core.model.inference import Inference
 from core.model.params import Param, ParamError, short_repr
 from widgets import icons, theme
-from widgets.common import disconnect_all, sentence
+from widgets.common import disconnect_all, section_label, sentence
 from widgets.problems import severity_icon
 
 EMPTY_TEXT = "Select a layer to edit its parameters"
@@ -678,13 +678,7 @@ class InspectorWidget(QWidget):
         return form
 
     def _section(self, text: str) -> QWidget:
-        label = QLabel(text.upper())
-        label.setObjectName("section")
-        font = QFont(self.font())
-        font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
-        font.setWeight(QFont.Weight.DemiBold)
-        font.setLetterSpacing(QFont.SpacingType.PercentageSpacing, 106)
-        label.setFont(font)
+        label = section_label(text, self.font())
         label.setStyleSheet(f"color: {theme.colors().muted_text.name()}; padding-top: 6px;")
         return label
 

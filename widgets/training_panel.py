@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 from core.model.params import Param, ParamError
 from core.model.settings import OPTIMIZER_CLASSES, TRAINING
 from widgets import theme
-from widgets.common import sentence
+from widgets.common import section_label, sentence
 from widgets.icons import icon
 
 STATES = ("idle", "starting", "running", "paused", "stopping")
@@ -785,13 +785,7 @@ class TrainingPanel(QWidget):
         return form
 
     def _section(self, text: str) -> QLabel:
-        label = QLabel(text.upper())
-        label.setObjectName("section")
-        font = QFont(self.font())
-        font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
-        font.setWeight(QFont.Weight.DemiBold)
-        font.setLetterSpacing(QFont.SpacingType.PercentageSpacing, 106)
-        label.setFont(font)
+        label = section_label(text, self.font())
         return label
 
     def show_advanced(self, on: bool) -> None:
