@@ -49,6 +49,13 @@ def run_window(example: Path, seconds: float, size: tuple[int, int]) -> dict:
     window.resize(*size)
     window.show()
     window.open_path(example, ask=False)
+    panel = window.training.dataset_panel
+    if panel.data is None:  # as a user would: the Data panel has loaded the data first
+        waiting = QEventLoop()
+        panel.data_loaded.connect(waiting.quit)
+        panel.load_failed.connect(waiting.quit)
+        QTimer.singleShot(60_000, waiting.quit)
+        waiting.exec()
     window.controller.update_settings("training", {"epochs": 1000})
     window.training.metrics_dock.show()
     window.training.metrics_dock.raise_()
