@@ -33,7 +33,7 @@ def make(qtbot, tmp_path):
 
 def _slow_check(monkeypatch):
     """The check's process runs until killed (so that it can be cancelled)."""
-    cmd = [sys.executable, "-c", "import time; time.sleep(120)"]
+    cmd = [sys.executable, "-c", "import sys; sys.stdin.read()"]  # blocks on the open pipe
     monkeypatch.setattr(export_dialog.parity, "parity_command", lambda *a, **k: cmd)
 
 
