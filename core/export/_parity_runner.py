@@ -114,7 +114,7 @@ def run(args) -> None:
         else:
             state = lib.load(args.weights)
         model.load_state_dict(state)
-    model.eval()
+    model.train(False)  # evaluation mode (dropout off, running batch-norm statistics)
     if target == "pytorch":
         inputs = [lib.from_numpy(np.ascontiguousarray(x)) for x in batch]
     else:

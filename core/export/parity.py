@@ -153,7 +153,7 @@ def live_outputs(model: GraphModel, batch: list[np.ndarray]) -> list[np.ndarray]
     param = next(iter(model.parameters()), None)
     device = param.device if param is not None else "cpu"
     was_training = model.training
-    model.eval()
+    model.train(False)  # evaluation mode
     try:
         with core.no_grad():
             out = model(*(core.tensor(x, device=device) for x in batch))
