@@ -245,8 +245,15 @@ class MetricsPlots(QWidget):
     def show_runs(self, runs: list[RunLog], current: int | None) -> None:
         """Overlay ``runs`` (RunLogs); ``current`` is the run id drawn thicker, whose gradient
         norms are shown and which CSV export writes."""
+        current = current if any(r.run_id == current for r in runs) else None
+        if [r.run_id for r in runs] == [r.run_id for r in self._runs] and current == (
+            self._current
+        ):
+            self._runs = list(runs)
+            self.refresh()  # the same runs (a run ended, one was renamed): no rebuild
+            return
         self._runs = list(runs)
-        self._current = current if any(r.run_id == current for r in runs) else None
+        self._current = current
         self._x_span = None  # measured again for these runs
         self._y_ranges.clear()
         wanted = {r.run_id for r in self._runs}
