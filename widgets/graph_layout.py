@@ -28,6 +28,8 @@ try:
 except ImportError:  # NOTE: a declared dependency; without it, layouts keep more crossings
     igraph = None
 
+from core.model.layout import fit_in_order, median_straight  # noqa: E402 - after the optional import
+
 Rect = tuple[float, float, float, float]  # x, y, width, height
 Point = tuple[float, float]
 ItemKey = tuple[str, Hashable]  # ("op", op id) or ("group", group id)
@@ -567,7 +569,7 @@ def _layered(
                     ends += [(cy[s] + off_in[s] - off_out[i], s >= n) for s in down[i]]
                 if ends:
                     w = _DUMMY_WEIGHT if i >= n else _NODE_WEIGHT
-                    targets.append((_median(ends), w))
+                    targets.append((median_straight(ends), w))
                 else:
                     targets.append((cy[i], _FREE_WEIGHT))
             _fit(lay, targets, height, y_gap, cy)
@@ -622,43 +624,12 @@ def _fit(
     lay: list[int], targets: list[tuple[float, float]], height: list, gap: float, cy: list
 ) -> None:
     """Move a layer's slots as close to their targets as order and gaps allow (weighted
-    least squares: pool adjacent violators on each middle minus its least offset)."""
+    least squares on each middle, at least half of both heights plus ``gap`` apart)."""
     base = []  # the least distance of each slot's middle from the first one's
     acc = 0.0
     for k, i in enumerate(lay):
         if k:
             acc += (height[lay[k - 1]] + height[i]) / 2 + gap
         base.append(acc)
-    sums: list[float] = []
-    weights: list[float] = []
-    counts: list[int] = []
-    for k, (target, w) in enumerate(targets):
-        total, c = (target - base[k]) * w, 1
-        while sums and sums[-1] * w > total * weights[-1]:
-            total += sums.pop()
-            w += weights.pop()
-            c += counts.pop()
-        sums.append(total)
-        weights.append(w)
-        counts.append(c)
-    k = 0
-    for total, w, c in zip(sums, weights, counts):
-        z = total / w
-        for _ in range(c):
-            cy[lay[k]] = z + base[k]
-            k += 1
-
-
-def _median(values: list[tuple[float, bool]]) -> float:
-    """The median of (y, straight) pairs; of an even count, the middle value that a long
-    edge holds (so skip wires stay straight), or else the mean of the two middle ones."""
-    if len(values) == 1:
-        return values[0][0]
-    values = sorted(values)
-    half = len(values) // 2
-    if len(values) % 2:
-        return values[half][0]
-    (a, a_straight), (b, b_straight) = values[half - 1], values[half]
-    if a_straight != b_straight:
-        return a if a_straight else b
-    return (a + b) / 2
+    for i, y in zip(lay, fit_in_order(targets, base)):
+        cy[i] = y

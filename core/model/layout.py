@@ -328,30 +328,37 @@ def _place(layers: list[list[int]], up: dict, down: dict, first_dummy: int, gap:
 
 def _fit(layer: list[int], ys: dict, neighbours: dict, first_dummy: int, gap: float) -> float:
     """Move a layer's slots as close as they can get to their targets (least squares,
-    weighted, keeping order and ``gap``): pool-adjacent-violators on y - k * gap.
-    Returns the largest move."""
-    if len(layer) == 1:
-        v = layer[0]
+    weighted, keeping order and ``gap``). Returns the largest move."""
+    if len(layer) == 1 and not neighbours[layer[0]]:
+        return 0.0
+    targets = []
+    for v in layer:
         near = neighbours[v]
-        if not near:
-            return 0.0
-        y = _median([ys[u] for u in near], [u >= first_dummy for u in near])
-        moved, ys[v] = abs(ys[v] - y), y
-        return moved
+        if len(near) == 1:
+            targets.append((ys[near[0]], _DUMMY_WEIGHT if v >= first_dummy else _NODE_WEIGHT))
+        elif near:
+            targets.append(
+                (median_straight([(ys[u], u >= first_dummy) for u in near]), _NODE_WEIGHT)
+            )
+        else:
+            targets.append((ys[v], _FREE_WEIGHT))
+    moved = 0.0
+    for v, y in zip(layer, fit_in_order(targets, [k * gap for k in range(len(layer))])):
+        moved = max(moved, abs(ys[v] - y))
+        ys[v] = y
+    return moved
+
+
+def fit_in_order(targets: list[tuple[float, float]], offsets: list[float]) -> list[float]:
+    """Positions as close as they can get to ``targets`` ((position, weight) per slot, in
+    weighted least squares) while slot k stays at least ``offsets[k] - offsets[k-1]`` below
+    slot k-1: pool-adjacent-violators on position - offset (the layered layouts' last step).
+    """
     sums: list[float] = []  # the pooled blocks: weighted sum of z, weight, slot count
     weights: list[float] = []
     counts: list[int] = []
-    for k, v in enumerate(layer):
-        near = neighbours[v]
-        if len(near) == 1:
-            target = ys[near[0]]
-            w = _DUMMY_WEIGHT if v >= first_dummy else _NODE_WEIGHT
-        elif near:
-            target = _median([ys[u] for u in near], [u >= first_dummy for u in near])
-            w = _NODE_WEIGHT
-        else:
-            target, w = ys[v], _FREE_WEIGHT
-        total, c = (target - k * gap) * w, 1
+    for (target, w), base in zip(targets, offsets):
+        total, c = (target - base) * w, 1
         # pool while the previous block's mean is below this one's (means must not decrease)
         while sums and sums[-1] * w > total * weights[-1]:
             total += sums.pop()
@@ -360,30 +367,25 @@ def _fit(layer: list[int], ys: dict, neighbours: dict, first_dummy: int, gap: fl
         sums.append(total)
         weights.append(w)
         counts.append(c)
-    k, moved = 0, 0.0
+    out: list[float] = []
     for total, w, c in zip(sums, weights, counts):
         z = total / w
         for _ in range(c):
-            y = z + k * gap
-            v = layer[k]
-            d = abs(ys[v] - y)
-            if d > moved:
-                moved = d
-            ys[v] = y
-            k += 1
-    return moved
+            out.append(z + offsets[len(out)])
+    return out
 
 
-def _median(values: list[float], straight: list[bool]) -> float:
-    """The median; of an even count, the middle value a long edge holds (so skip wires
-    stay straight) or else the mean of the two middle values."""
+def median_straight(values: list[tuple[float, bool]]) -> float:
+    """The median of (y, straight) pairs; of an even count, the middle value a long edge
+    holds (``straight``: so skip wires stay straight) or else the mean of the two middle
+    values."""
     if len(values) == 1:
-        return values[0]
-    ranked = sorted(zip(values, straight))
+        return values[0][0]
+    ranked = sorted(values)
     half = len(ranked) // 2
     if len(ranked) % 2:
         return ranked[half][0]
-    (a, a_dummy), (b, b_dummy) = ranked[half - 1], ranked[half]
-    if a_dummy != b_dummy:
-        return a if a_dummy else b
+    (a, a_straight), (b, b_straight) = ranked[half - 1], ranked[half]
+    if a_straight != b_straight:
+        return a if a_straight else b
     return (a + b) / 2
