@@ -81,7 +81,7 @@ class TrainingController(QObject):
     failed = Signal(object, object)  # RunLog, TrainError
     prediction = Signal(object, object)  # input batch, output (a try-it answer)
     prediction_failed = Signal(str)  # why a try-it request could not be answered
-    runs_changed = Signal()
+    runs_changed = Signal()  # a run was renamed or deleted
 
     def __init__(self, document: Document, parent: QObject) -> None:
         super().__init__(parent)
@@ -98,7 +98,6 @@ class TrainingController(QObject):
         self._control = TrainControl()
         self._thread: threading.Thread | None = None
         self._probe: InsightProbe | None = None
-        self.flush_count = 0  # timer ticks that delivered something (benchmarks read it)
         self._timer = QTimer(self)
         self._timer.setInterval(round(1000 / FLUSH_HZ))
         self._timer.timeout.connect(self.flush)
@@ -165,7 +164,6 @@ class TrainingController(QObject):
             daemon=True,  # a stuck step never keeps the process alive after the window closed
         )
         self._set_state(STARTING)
-        self.runs_changed.emit()
         self.run_started.emit(run)
         self._thread.start()
         self._timer.start()
@@ -343,7 +341,6 @@ class TrainingController(QObject):
                     self.prediction.emit(record[1], record[2])
             elif kind in ("done", "error"):
                 end = record
-        self.flush_count += 1
         if graph is not None:
             self.graph_recorded.emit(run, *graph)
         if health is not None:
@@ -377,7 +374,6 @@ class TrainingController(QObject):
             self._models[run.run_id] = result.model
             self._set_state(IDLE)
             self._final_progress(run)
-            self.runs_changed.emit()
             self.finished.emit(run)
             if probe is not None:  # try-it requests the run ended before answering
                 for x in probe.take_requests():
@@ -388,7 +384,6 @@ class TrainingController(QObject):
             run.finish("failed", error=error.message, metrics=metrics)
             self._set_state(IDLE)
             self._final_progress(run)
-            self.runs_changed.emit()
             self.failed.emit(run, error)
 
     def _final_progress(self, run: RunLog) -> None:
