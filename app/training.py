@@ -33,6 +33,9 @@ KEEP_MODELS = 3  # runs whose trained model and data stay in memory (the latest 
 GRAD_NORM_EVERY = 10  # steps between gradient-norm reports
 GRAPH_EVERY = 200  # steps between graph checks (a changed graph is sent again)
 HEALTH_EVERY = 20  # steps between health measurements
+# seconds between live insight snapshots at most (the probe also keeps to ~10 % of the run's
+# time): a small model trains dozens of epochs in 0.5 s, and its boundary must keep up
+INSIGHT_EVERY_S = 0.1
 PAUSE_WAIT_S = 2.0  # how long a try-it request waits for a paused worker to block
 
 IDLE, STARTING, RUNNING, PAUSED, STOPPING = "idle", "starting", "running", "paused", "stopping"
@@ -98,6 +101,7 @@ class TrainingController(QObject):
         self._control = TrainControl()
         self._thread: threading.Thread | None = None
         self._probe: InsightProbe | None = None
+        self._paused_at: int | None = None  # the step of the last paused insight snapshot
         self._timer = QTimer(self)
         self._timer.setInterval(round(1000 / FLUSH_HZ))
         self._timer.timeout.connect(self.flush)
@@ -272,7 +276,9 @@ class TrainingController(QObject):
             if data is None:
                 data = document_data(doc, root=root)
             relay = _Relay(queue, lambda scope: None)
-            probe = InsightProbe(data, lambda s: queue.append(("insight", s)))
+            probe = InsightProbe(
+                data, lambda s: queue.append(("insight", s)), every_s=INSIGHT_EVERY_S
+            )
             monitor = HealthMonitor(lambda h: queue.append(("health", h)), every=HEALTH_EVERY)
             trainer = document_trainer(
                 doc,
@@ -302,6 +308,7 @@ class TrainingController(QObject):
         queue, run = self._queue, self.current
         if run is None or not queue:
             self._check_thread()
+            self._snapshot_paused(run)
             return
         n = len(queue)
         changed = False
@@ -354,6 +361,26 @@ class TrainingController(QObject):
                 self.progress.emit(info)
         if end is not None:
             self._end(run, end)
+
+    def _snapshot_paused(self, run: RunLog | None) -> None:
+        """Once a paused worker blocks, bring the insight views up to the step it reached:
+        the probe's throttle may have left them behind, and a pause is when they are read.
+        The model is idle, so this runs here (once per pause)."""
+        probe = self._probe
+        if (
+            self.state != PAUSED
+            or run is None
+            or probe is None
+            or self._paused_at == run.last_step
+            or not self._control.blocked
+        ):
+            return
+        self._paused_at = run.last_step
+        try:
+            snapshot = probe.snapshot(run.last_step, run.last_epoch)
+        except Exception:  # noqa: BLE001 - the views keep their last snapshot (probe.error)
+            return
+        self.insight.emit(run, snapshot)
 
     def _check_thread(self) -> None:
         """A worker that ended without a word (it cannot, but never hang in 'running')."""

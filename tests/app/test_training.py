@@ -362,3 +362,21 @@ def test_a_dataset_file_that_does_not_load_is_a_problem_before_train(
     assert any("cannot be loaded" in r for r in window.problems.row_texts())
     assert not window.training.start()  # refused, no failed run in the list
     assert window.training.trainer.runs == []
+
+
+def test_pausing_brings_the_insight_views_up_to_the_step_reached(qtbot, trained_window):
+    window = trained_window
+    long_run(window)
+    trainer = window.training.trainer
+    window.training.start()
+    run = trainer.current
+    wait_steps(qtbot, run, 20)
+    snapshots = []
+    trainer.insight.connect(lambda r, snap: snapshots.append(snap))
+    trainer.pause()
+    assert trainer._control.wait_paused(30)
+    qtbot.waitUntil(lambda: bool(snapshots) and snapshots[-1].step == run.last_step)
+    boundary = snapshots[-1].boundary
+    assert boundary is not None and boundary.probs.shape[-1] == 2
+    with qtbot.waitSignal(trainer.finished, timeout=RUN_TIMEOUT_MS):
+        trainer.stop()
